@@ -1,0 +1,46 @@
+package hls
+
+import "time"
+
+// Config tunes the LL-HLS muxers of a ladder. Zero fields take defaults.
+type Config struct {
+	// PartTarget is the part target duration (PART-TARGET). Parts never
+	// exceed it. Default 200 ms.
+	PartTarget time.Duration
+	// SegmentMin is the shortest segment: a segment ends at the first key
+	// frame at least this long after its start. Default 1 s.
+	SegmentMin time.Duration
+	// SegmentCount is how many complete segments a media playlist keeps.
+	// Default 12, so delta updates (CAN-SKIP-UNTIL, 6 target durations) have
+	// something to skip.
+	SegmentCount int
+	// PartHoldBack is the PART-HOLD-BACK players keep from the live edge.
+	// Default 3 part targets, as the spec recommends; never below 2, the
+	// spec's floor.
+	PartHoldBack time.Duration
+	// ReadyTimeout bounds how long a multivariant request waits for every
+	// rendition to have its first part. Default 5 s.
+	ReadyTimeout time.Duration
+}
+
+func (c Config) withDefaults() Config {
+	if c.PartTarget <= 0 {
+		c.PartTarget = 200 * time.Millisecond
+	}
+	if c.SegmentMin <= 0 {
+		c.SegmentMin = time.Second
+	}
+	if c.SegmentCount < 7 {
+		c.SegmentCount = 12
+	}
+	if c.PartHoldBack == 0 {
+		c.PartHoldBack = 3 * c.PartTarget
+	}
+	if c.PartHoldBack < 2*c.PartTarget {
+		c.PartHoldBack = 2 * c.PartTarget
+	}
+	if c.ReadyTimeout <= 0 {
+		c.ReadyTimeout = 5 * time.Second
+	}
+	return c
+}

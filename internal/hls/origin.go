@@ -1,0 +1,349 @@
+package hls
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Cache-Control values. Media never changes once named, so it is immutable;
+// a blocking playlist request names the part it waits for, so its answer may
+// be cached too; a plain playlist request changes every part, so it gets a
+// max-age under half a part target, which in whole seconds is 0.
+const (
+	cacheImmutable = "public, max-age=31536000, immutable"
+	cacheBlocking  = "public, max-age=60"
+	cachePlain     = "public, max-age=0"
+	cacheNotYet    = "public, max-age=1"
+	cacheNever     = "no-store"
+
+	contentTypePlaylist = "application/vnd.apple.mpegurl"
+	contentTypeMP4      = "video/mp4"
+
+	// endedLinger keeps an ended broadcast's media addressable, so players
+	// reach EXT-X-ENDLIST instead of a 404.
+	endedLinger = 2 * time.Minute
+)
+
+type originEntry struct {
+	slug    string
+	ladder  *Ladder
+	expires time.Time // zero while live
+}
+
+// Origin serves the LL-HLS ladders of every live channel under /hls/.
+//
+//	/hls/<slug>/index.m3u8                      multivariant playlist
+//	/hls/<slug>/<broadcast>/<rendition>/<file>  media playlists, init, segments, parts
+type Origin struct {
+	log *slog.Logger
+
+	mu      sync.RWMutex
+	live    map[string]*Ladder
+	ladders map[string]*originEntry
+}
+
+// NewOrigin returns an empty origin.
+func NewOrigin(logger *slog.Logger) *Origin {
+	if logger == nil {
+		logger = slog.Default()
+	}
+	return &Origin{log: logger, live: map[string]*Ladder{}, ladders: map[string]*originEntry{}}
+}
+
+// Publish makes l the live ladder of slug.
+func (o *Origin) Publish(slug string, l *Ladder) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	now := time.Now()
+	for id, e := range o.ladders {
+		if !e.expires.IsZero() && now.After(e.expires) {
+			delete(o.ladders, id)
+		}
+	}
+	o.live[slug] = l
+	o.ladders[l.id] = &originEntry{slug: slug, ladder: l}
+}
+
+// Unpublish takes l off the air. Its media stays addressable for a while.
+func (o *Origin) Unpublish(slug string, l *Ladder) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.live[slug] == l {
+		delete(o.live, slug)
+	}
+	if e, ok := o.ladders[l.id]; ok {
+		e.expires = time.Now().Add(endedLinger)
+	}
+}
+
+// Live returns the live ladder of slug, or nil.
+func (o *Origin) Live(slug string) *Ladder {
+	o.mu.RLock()
+	defer o.mu.RUnlock()
+	return o.live[slug]
+}
+
+func (o *Origin) ladder(slug, id string) *Ladder {
+	o.mu.RLock()
+	defer o.mu.RUnlock()
+	e, ok := o.ladders[id]
+	if !ok || e.slug != slug {
+		return nil
+	}
+	return e.ladder
+}
+
+// ServeHTTP implements http.Handler for paths under /hls/.
+func (o *Origin) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("Access-Control-Allow-Origin", "*")
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		h.Set("Allow", "GET, HEAD")
+		httpError(w, http.StatusMethodNotAllowed, cacheNever, "only GET and HEAD are served here")
+		return
+	}
+	parts := strings.Split(strings.TrimPrefix(r.URL.Path, "/hls/"), "/")
+	switch {
+	case len(parts) == 2 && parts[1] == "index.m3u8":
+		o.serveMultivariant(w, r, parts[0])
+	case len(parts) == 4:
+		l := o.ladder(parts[0], parts[1])
+		if l == nil {
+			httpError(w, http.StatusNotFound, cacheNotYet, "no such broadcast")
+			return
+		}
+		rend := l.Rendition(parts[2])
+		if rend == nil {
+			httpError(w, http.StatusNotFound, cacheNotYet, "no such rendition")
+			return
+		}
+		rend.serveFile(w, r, parts[3])
+	default:
+		httpError(w, http.StatusNotFound, cacheNotYet, "not found")
+	}
+}
+
+func (o *Origin) serveMultivariant(w http.ResponseWriter, r *http.Request, slug string) {
+	l := o.Live(slug)
+	if l == nil {
+		httpError(w, http.StatusNotFound, cacheNotYet, "channel is offline")
+		return
+	}
+	l.WaitReady(r.Context())
+	body := l.Multivariant()
+	if !strings.Contains(string(body), "#EXT-X-STREAM-INF") {
+		w.Header().Set("Retry-After", "1")
+		httpError(w, http.StatusServiceUnavailable, cacheNever, "stream is starting; retry in a second")
+		return
+	}
+	writeBody(w, http.StatusOK, contentTypePlaylist, "public, max-age=1", body)
+}
+
+func (rend *Rendition) serveFile(w http.ResponseWriter, r *http.Request, name string) {
+	switch {
+	case name == "index.m3u8":
+		rend.servePlaylist(w, r)
+	case strings.HasPrefix(name, "part") && strings.HasSuffix(name, ".m4s"):
+		msnText, partText, ok := strings.Cut(name[4:len(name)-4], ".")
+		msn, err1 := strconv.ParseUint(msnText, 10, 64)
+		p, err2 := strconv.Atoi(partText)
+		if !ok || err1 != nil || err2 != nil || p < 0 {
+			httpError(w, http.StatusNotFound, cacheNotYet, "not found")
+			return
+		}
+		rend.servePart(w, r, msn, p)
+	case strings.HasPrefix(name, "seg") && strings.HasSuffix(name, ".m4s"):
+		msn, err := strconv.ParseUint(name[3:len(name)-4], 10, 64)
+		if err != nil {
+			httpError(w, http.StatusNotFound, cacheNotYet, "not found")
+			return
+		}
+		rend.serveSegment(w, r, msn)
+	case strings.HasPrefix(name, "init") && strings.HasSuffix(name, ".mp4"):
+		id, err := strconv.Atoi(name[4 : len(name)-4])
+		rend.mu.RLock()
+		data, ok := rend.inits[id]
+		rend.mu.RUnlock()
+		if err != nil || !ok {
+			httpError(w, http.StatusNotFound, cacheNotYet, "not found")
+			return
+		}
+		writeBody(w, http.StatusOK, contentTypeMP4, cacheImmutable, data)
+	default:
+		httpError(w, http.StatusNotFound, cacheNotYet, "not found")
+	}
+}
+
+func (rend *Rendition) servePlaylist(w http.ResponseWriter, r *http.Request) {
+	d, err := ParseDirectives(r.URL.Query())
+	if err != nil {
+		httpError(w, http.StatusBadRequest, cacheNever, err.Error())
+		return
+	}
+	skip := 0
+	if d.Skip {
+		skip = 1
+	}
+	if !d.Block {
+		rend.mu.RLock()
+		body := rend.playlist[skip]
+		rend.mu.RUnlock()
+		if body == nil {
+			w.Header().Set("Retry-After", "1")
+			httpError(w, http.StatusServiceUnavailable, cacheNever, "rendition is starting; retry in a second")
+			return
+		}
+		writeBody(w, http.StatusOK, contentTypePlaylist, cachePlain, body)
+		return
+	}
+
+	rend.mu.RLock()
+	last, hasLast := rend.lastMSNLocked()
+	target := time.Duration(rend.target) * time.Second
+	rend.mu.RUnlock()
+	if hasLast && d.MSN > last+2 {
+		httpError(w, http.StatusBadRequest, cacheNever, "_HLS_msn is more than two segments ahead of the live edge")
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), 3*target)
+	defer cancel()
+	var body []byte
+	ok := rend.waitFor(ctx, func() bool {
+		if rend.ended || rend.hasLocked(d.MSN, int(min(d.Part, 1<<20)), d.HasPart) {
+			body = rend.playlist[skip]
+			return true
+		}
+		return false
+	})
+	if !ok {
+		w.Header().Set("Retry-After", "1")
+		httpError(w, http.StatusServiceUnavailable, cacheNever, "the requested part did not appear in time")
+		return
+	}
+	writeBody(w, http.StatusOK, contentTypePlaylist, cacheBlocking, body)
+}
+
+// hasLocked reports whether the playlist holds part p of segment msn (or the
+// whole segment when !hasPart). A part index past the last part of a closed
+// segment means part 0 of the next segment, as the LL-HLS spec requires.
+func (rend *Rendition) hasLocked(msn uint64, p int, hasPart bool) bool {
+	for {
+		s := rend.segmentLocked(msn)
+		if s == nil {
+			return len(rend.segments) > 0 && msn < rend.segments[0].msn
+		}
+		if !hasPart {
+			return s.complete
+		}
+		if p < len(s.parts) {
+			return true
+		}
+		if !s.complete {
+			return false
+		}
+		msn, p = msn+1, 0
+	}
+}
+
+func (rend *Rendition) segmentLocked(msn uint64) *segment {
+	if len(rend.segments) == 0 || msn < rend.segments[0].msn {
+		return nil
+	}
+	i := msn - rend.segments[0].msn
+	if i < uint64(len(rend.segments)) && rend.segments[i].msn == msn {
+		return rend.segments[i]
+	}
+	return nil
+}
+
+func (rend *Rendition) lastMSNLocked() (uint64, bool) {
+	if len(rend.segments) == 0 {
+		return 0, false
+	}
+	return rend.segments[len(rend.segments)-1].msn, true
+}
+
+func (rend *Rendition) servePart(w http.ResponseWriter, r *http.Request, msn uint64, p int) {
+	var data []byte
+	find := func() bool {
+		if s := rend.segmentLocked(msn); s != nil && p < len(s.parts) {
+			data = s.parts[p].data
+			return true
+		}
+		return false
+	}
+	rend.mu.RLock()
+	found, soon := find(), rend.isNextPartLocked(msn, p)
+	rend.mu.RUnlock()
+	if !found && soon {
+		// A preload hint: hold the request until the part exists.
+		ctx, cancel := context.WithTimeout(r.Context(), 3*rend.cfg.PartTarget+time.Second)
+		defer cancel()
+		rend.waitFor(ctx, func() bool { return find() || !rend.isNextPartLocked(msn, p) })
+		rend.mu.RLock()
+		found = find()
+		rend.mu.RUnlock()
+	}
+	if !found {
+		httpError(w, http.StatusNotFound, cacheNotYet, "part not available")
+		return
+	}
+	writeBody(w, http.StatusOK, contentTypeMP4, cacheImmutable, data)
+}
+
+// isNextPartLocked reports whether part p of msn is the part being built.
+func (rend *Rendition) isNextPartLocked(msn uint64, p int) bool {
+	if rend.ended || len(rend.segments) == 0 {
+		return len(rend.segments) == 0 && !rend.ended && p == 0
+	}
+	s := rend.segments[len(rend.segments)-1]
+	if s.complete {
+		return msn == s.msn+1 && p == 0
+	}
+	return (msn == s.msn && p == len(s.parts)) || (msn == s.msn+1 && p == 0)
+}
+
+func (rend *Rendition) serveSegment(w http.ResponseWriter, r *http.Request, msn uint64) {
+	var data []byte
+	var gap bool
+	find := func() bool {
+		s := rend.segmentLocked(msn)
+		if s != nil && s.complete {
+			data, gap = s.data, s.gap
+			return true
+		}
+		return s == nil
+	}
+	rend.mu.RLock()
+	done := find()
+	target := time.Duration(rend.target) * time.Second
+	rend.mu.RUnlock()
+	if !done {
+		ctx, cancel := context.WithTimeout(r.Context(), 3*target)
+		defer cancel()
+		rend.waitFor(ctx, func() bool { return find() || rend.ended })
+	}
+	if data == nil || gap {
+		httpError(w, http.StatusNotFound, cacheNotYet, "segment not available")
+		return
+	}
+	writeBody(w, http.StatusOK, contentTypeMP4, cacheImmutable, data)
+}
+
+func writeBody(w http.ResponseWriter, status int, contentType, cacheControl string, body []byte) {
+	h := w.Header()
+	h.Set("Content-Type", contentType)
+	h.Set("Cache-Control", cacheControl)
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(status)
+	w.Write(body) //nolint:errcheck // the client went away; nothing to do
+}
+
+func httpError(w http.ResponseWriter, status int, cacheControl, msg string) {
+	writeBody(w, status, "text/plain; charset=utf-8", cacheControl, []byte(msg+"\n"))
+}

@@ -162,6 +162,11 @@ func (r *Rendition) End() {
 	r.notify()
 }
 
+// Flush closes the open part and segment now, because no more units of this
+// epoch will come (the encoder left or the transcoder stopped). Units written
+// afterwards wait for a key frame.
+func (r *Rendition) Flush() { r.finishEpoch() }
+
 func (r *Rendition) writeVideo(u *media.Unit) {
 	w := &r.w
 	if !w.started {
@@ -409,7 +414,9 @@ func (r *Rendition) trimLocked() {
 
 func (r *Rendition) finishEpoch() {
 	w := &r.w
+	w.started = false
 	if w.seg == nil {
+		w.pending = nil
 		return
 	}
 	if w.pending != nil {

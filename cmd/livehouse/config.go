@@ -1,0 +1,174 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/livehouse/livehouse/internal/hls"
+	"github.com/livehouse/livehouse/internal/server"
+	"github.com/livehouse/livehouse/internal/transcode"
+)
+
+// options are the settings shared by the commands that touch a server.
+type options struct {
+	httpAddr, rtmpAddr, data, databaseURL, publicHost string
+	ladderFile, encoder, preset, ffmpeg, logLevel     string
+	renditions                                        stringList
+	grace, partTarget, segmentMin, readTimeout        time.Duration
+}
+
+type stringList []string
+
+func (l *stringList) String() string     { return strings.Join(*l, ",") }
+func (l *stringList) Set(v string) error { *l = append(*l, v); return nil }
+
+func newFlagSet(name string, stderr io.Writer, o *options, withServer bool) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&o.httpAddr, "http-addr", env("LIVEHOUSE_HTTP_ADDR", "127.0.0.1:8080"), "HTTP listen address (env LIVEHOUSE_HTTP_ADDR)")
+	fs.StringVar(&o.rtmpAddr, "rtmp-addr", env("LIVEHOUSE_RTMP_ADDR", "127.0.0.1:1935"), "RTMP listen address (env LIVEHOUSE_RTMP_ADDR)")
+	fs.StringVar(&o.data, "data", env("LIVEHOUSE_DATA", "data"), "data directory: SQLite database, thumbnails (env LIVEHOUSE_DATA)")
+	fs.StringVar(&o.databaseURL, "database-url", env("LIVEHOUSE_DATABASE_URL", ""), "PostgreSQL URL (postgres://…); empty means SQLite in the data directory (env LIVEHOUSE_DATABASE_URL)")
+	fs.StringVar(&o.publicHost, "public-host", env("LIVEHOUSE_PUBLIC_HOST", ""), "host name printed in URLs; default: the listen addresses (env LIVEHOUSE_PUBLIC_HOST)")
+	fs.StringVar(&o.logLevel, "log-level", env("LIVEHOUSE_LOG_LEVEL", "info"), "debug, info, warn or error (env LIVEHOUSE_LOG_LEVEL)")
+	if withServer {
+		fs.StringVar(&o.ladderFile, "ladder", env("LIVEHOUSE_LADDER", ""), "JSON file with the transcoding ladder (env LIVEHOUSE_LADDER); see docs/OPERATIONS.md")
+		fs.Var(&o.renditions, "rendition", "a scaled rendition NAME:HEIGHT:KBPS[:MAXFPS], repeatable; replaces the default scaled renditions")
+		fs.StringVar(&o.encoder, "encoder", env("LIVEHOUSE_ENCODER", ""), "video encoder: libx264, h264_nvenc, h264_vaapi or h264_qsv (env LIVEHOUSE_ENCODER)")
+		fs.StringVar(&o.preset, "preset", env("LIVEHOUSE_PRESET", ""), "encoder preset, e.g. superfast (env LIVEHOUSE_PRESET)")
+		fs.StringVar(&o.ffmpeg, "ffmpeg", env("LIVEHOUSE_FFMPEG", "ffmpeg"), "ffmpeg binary (env LIVEHOUSE_FFMPEG)")
+		fs.DurationVar(&o.grace, "reconnect-grace", envDuration("LIVEHOUSE_RECONNECT_GRACE", 10*time.Second), "how long a broadcast waits for its encoder to reconnect")
+		fs.DurationVar(&o.partTarget, "part-target", envDuration("LIVEHOUSE_PART_TARGET", 200*time.Millisecond), "LL-HLS part target duration")
+		fs.DurationVar(&o.segmentMin, "segment-min", envDuration("LIVEHOUSE_SEGMENT_MIN", time.Second), "shortest segment; segments end at the first key frame after it")
+		fs.DurationVar(&o.readTimeout, "ingest-timeout", envDuration("LIVEHOUSE_INGEST_TIMEOUT", 10*time.Second), "close an encoder that sends nothing for this long")
+	}
+	return fs
+}
+
+func env(key, def string) string {
+	if v, ok := os.LookupEnv(key); ok && v != "" {
+		return v
+	}
+	return def
+}
+
+func envDuration(key string, def time.Duration) time.Duration {
+	if d, err := time.ParseDuration(os.Getenv(key)); err == nil {
+		return d
+	}
+	return def
+}
+
+func (o *options) logger(w io.Writer) (*slog.Logger, error) {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(o.logLevel)); err != nil {
+		return nil, fmt.Errorf("--log-level: %w", err)
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level})), nil
+}
+
+// ladder builds the transcoding ladder from the file and flags.
+func (o *options) ladder() (transcode.Ladder, error) {
+	l := transcode.DefaultLadder()
+	if o.ladderFile != "" {
+		data, err := os.ReadFile(o.ladderFile)
+		if err != nil {
+			return l, fmt.Errorf("--ladder: %w", err)
+		}
+		if l, err = transcode.ParseLadder(data); err != nil {
+			return l, fmt.Errorf("--ladder %s: %w", o.ladderFile, err)
+		}
+	}
+	if len(o.renditions) > 0 {
+		var rs []transcode.Rendition
+		for _, r := range l.Renditions {
+			if r.Passthrough {
+				rs = append(rs, r)
+			}
+		}
+		for _, spec := range o.renditions {
+			r, err := transcode.ParseRenditionFlag(spec)
+			if err != nil {
+				return l, fmt.Errorf("--rendition %q: %w", spec, err)
+			}
+			rs = append(rs, r)
+		}
+		l.Renditions = rs
+	}
+	if o.encoder != "" {
+		l.Encoder = o.encoder
+	}
+	if o.preset != "" {
+		l.Preset = o.preset
+	}
+	if err := l.Validate(); err != nil {
+		return l, fmt.Errorf("ladder: %w", err)
+	}
+	return l, nil
+}
+
+func (o *options) serverConfig(logger *slog.Logger) (server.Config, error) {
+	l, err := o.ladder()
+	if err != nil {
+		return server.Config{}, err
+	}
+	return server.Config{
+		HTTPAddr:        o.httpAddr,
+		RTMPAddr:        o.rtmpAddr,
+		DataDir:         o.data,
+		DatabaseURL:     o.databaseURL,
+		Ladder:          l,
+		HLS:             hls.Config{PartTarget: o.partTarget, SegmentMin: o.segmentMin},
+		FFmpegPath:      o.ffmpeg,
+		Grace:           o.grace,
+		RTMPReadTimeout: o.readTimeout,
+		Logger:          logger,
+	}, nil
+}
+
+// urls returns the RTMP server URL and the playback URL base that users see.
+func (o *options) urls() (rtmpURL, httpBase string) {
+	rtmpHost, httpHost := o.rtmpAddr, o.httpAddr
+	if o.publicHost != "" {
+		rtmpHost = withHost(rtmpHost, o.publicHost, "1935")
+		httpHost = withHost(httpHost, o.publicHost, "80")
+	}
+	return "rtmp://" + trimPort(rtmpHost, "1935") + "/live", "http://" + trimPort(httpHost, "80")
+}
+
+func withHost(addr, host, defPort string) string {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		port = defPort
+	}
+	return net.JoinHostPort(host, port)
+}
+
+func trimPort(addr, def string) string {
+	if h, p, err := net.SplitHostPort(addr); err == nil && p == def {
+		return h
+	}
+	return addr
+}
+
+// parseInterspersed parses flags that may come before or after positional
+// arguments, as in "channel create demo --data /srv/lh".
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		if fs.NArg() == 0 {
+			return positional, nil
+		}
+		positional = append(positional, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+}

@@ -1,0 +1,99 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+)
+
+// engine names the SQL database behind a Store.
+type engine string
+
+const (
+	engineSQLite   engine = "sqlite"
+	enginePostgres engine = "postgres"
+)
+
+// Store is the persistence layer. It is safe for concurrent use; all methods
+// take a context that bounds the database work.
+type Store struct {
+	db     *sql.DB
+	engine engine
+	logger *slog.Logger
+	now    func() time.Time // replaced in tests
+}
+
+// Open connects to the database named by dsn and applies pending migrations.
+//
+// A dsn starting with postgres:// or postgresql:// selects PostgreSQL (pgx);
+// anything else is the path of a SQLite file, whose parent directory is
+// created if missing. The dsn is never logged: it may hold a password.
+// A nil logger discards logs.
+func Open(ctx context.Context, dsn string, logger *slog.Logger) (*Store, error) {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	s := &Store{logger: logger, now: time.Now}
+	var err error
+	if isPostgresDSN(dsn) {
+		s.engine = enginePostgres
+		s.db, err = openPostgres(dsn)
+	} else {
+		s.engine = engineSQLite
+		s.db, err = openSQLite(dsn)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open %s store: %w", s.engine, err)
+	}
+	version, err := s.init(ctx)
+	if err != nil {
+		return nil, errors.Join(fmt.Errorf("open %s store: %w", s.engine, err), s.db.Close())
+	}
+	logger.Info("store opened", "engine", string(s.engine), "schema_version", version)
+	return s, nil
+}
+
+// init checks the connection and migrates; it returns the schema version.
+func (s *Store) init(ctx context.Context) (int64, error) {
+	if err := s.db.PingContext(ctx); err != nil {
+		return 0, fmt.Errorf("connect: %w", err)
+	}
+	if s.engine == engineSQLite {
+		if err := checkSQLiteJournal(ctx, s.db, s.logger); err != nil {
+			return 0, err
+		}
+	}
+	return migrate(ctx, s.db, s.engine, s.logger)
+}
+
+// Close releases the database connections. The Store must not be used afterwards.
+func (s *Store) Close() error {
+	if err := s.db.Close(); err != nil {
+		return fmt.Errorf("close %s store: %w", s.engine, err)
+	}
+	return nil
+}
+
+// Ping reports whether the database is reachable, for readiness checks.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.db.PingContext(ctx); err != nil {
+		return fmt.Errorf("ping %s store: %w", s.engine, err)
+	}
+	return nil
+}
+
+func isPostgresDSN(dsn string) bool {
+	lower := strings.ToLower(dsn)
+	return strings.HasPrefix(lower, "postgres://") || strings.HasPrefix(lower, "postgresql://")
+}
+
+// toMillis and fromMillis convert between time.Time and the stored BIGINT
+// unix milliseconds. Stored times are therefore truncated to milliseconds and
+// come back in UTC.
+func toMillis(t time.Time) int64 { return t.UnixMilli() }
+
+func fromMillis(ms int64) time.Time { return time.UnixMilli(ms).UTC() }

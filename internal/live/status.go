@@ -108,17 +108,17 @@ func (s *ingestStats) status() IngestStatus {
 
 // Status is the state of one channel on the air.
 type Status struct {
-	Channel     string              `json:"channel"`
-	ChannelID   string              `json:"channel_id"`
-	State       string              `json:"state"` // "live" or "reconnecting"
-	BroadcastID string              `json:"broadcast_id"`
-	StartedAt   time.Time           `json:"started_at"`
-	Epochs      int                 `json:"encoder_connections"`
-	Playback    string              `json:"playback_path"`
-	Thumbnail   string              `json:"thumbnail_path,omitempty"`
-	Ingest      IngestStatus        `json:"ingest"`
-	Transcoder  *transcode.Stats    `json:"transcoder,omitempty"`
-	Renditions  []hls.VariantInfo   `json:"renditions"`
+	Channel     string                `json:"channel"`
+	ChannelID   string                `json:"channel_id"`
+	State       string                `json:"state"` // "live" or "reconnecting"
+	BroadcastID string                `json:"broadcast_id"`
+	StartedAt   time.Time             `json:"started_at"`
+	Epochs      int                   `json:"encoder_connections"`
+	Playback    string                `json:"playback_path"`
+	Thumbnail   string                `json:"thumbnail_path,omitempty"`
+	Ingest      IngestStatus          `json:"ingest"`
+	Transcoder  *transcode.Stats      `json:"transcoder,omitempty"`
+	Renditions  []hls.VariantInfo     `json:"renditions"`
 	Ladder      []transcode.Rendition `json:"ladder"`
 }
 

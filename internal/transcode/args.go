@@ -1,6 +1,7 @@
 package transcode
 
 import (
+	"os"
 	"fmt"
 	"strconv"
 	"strings"
@@ -105,6 +106,9 @@ func Args(cfg ArgsConfig) []string {
 // one frame of delay per extra frame thread. -copyts keeps the input
 // timestamps.
 func inputArgs() []string {
+	if v := os.Getenv("EXP_IN"); v != "" {
+		return append(strings.Fields(v), "-f", "mpegts", "-i", "pipe:0", "-copyts")
+	}
 	return []string{
 		"-analyzeduration", "1", "-fpsprobesize", "0", "-threads", "1",
 		"-f", "mpegts", "-i", "pipe:0",
@@ -192,7 +196,7 @@ func encoderArgs(l Ladder, r Rendition) []string {
 			"-forced_idr", "1", "-pix_fmt", "nv12"}
 	default:
 		args = []string{"-c:v", EncoderX264, "-preset", l.preset(), "-tune", "zerolatency",
-			"-sc_threshold", "0", "-threads", "2", "-pix_fmt", "yuv420p"}
+			"-sc_threshold", "0", "-threads", envOr("EXP_X264THREADS", "2"), "-pix_fmt", "yuv420p"}
 	}
 	args = append(args, rate...)
 	return append(args, gop...)
@@ -227,3 +231,5 @@ func PlainArgs(cfg ArgsConfig, input string) []string {
 	}
 	return args
 }
+
+func envOr(k, d string) string { if v := os.Getenv(k); v != "" { return v }; return d }

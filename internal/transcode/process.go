@@ -44,6 +44,7 @@ type process struct {
 	produced     atomic.Bool
 	pendingSince atomic.Int64 // unix ns of the first input since the last output, 0 if none
 
+	fedAt time.Time
 	tailMu sync.Mutex
 	tail   []string
 }
@@ -217,6 +218,7 @@ func (p *process) feed() {
 		}
 		if !started {
 			p.tl = timeline{base: u.DTS} // the pump starts every epoch on a key frame
+			p.fedAt = time.Now()
 			close(p.tlReady)
 			started = true
 		}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/bluenviron/gortmplib"
 	"github.com/bluenviron/gortmplib/pkg/codecs"
+	"github.com/bluenviron/gortmplib/pkg/message"
 	"github.com/bluenviron/mediacommon/v2/pkg/codecs/mpeg4audio"
 )
 
@@ -271,4 +272,30 @@ func TestCloseEndsActivePublicationAndWaitsForGoroutines(t *testing.T) {
 	if _, err := net.Dial("tcp", srv.ListenAddr().String()); err == nil {
 		t.Fatal("server still accepting after Close")
 	}
+}
+
+func TestNewSPSMidStreamEndsPublicationWithClearError(t *testing.T) {
+	rec := newRecorder()
+	srv, logs := startServer(t, rec, serverOpts{})
+	c, err := dialRTMP(t, srv, testKey, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := writeTracks(c, h264AndAACTracks()...); err != nil {
+		t.Fatal(err)
+	}
+	pub := rec.next(t, time.Second)
+	pub.waitBegin(t, time.Second)
+	err = c.Write(&message.Video{
+		ChunkStreamID: message.VideoChunkStreamID, MessageStreamID: 0x1000000, Codec: message.CodecH264,
+		IsKeyFrame: true, Type: message.VideoTypeConfig, AVCConfig: avcConfig(testSPS, testPPS), DTS: time.Second,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := pub.waitEnd(t, 2*time.Second); !errors.Is(err, ErrParamsChanged) {
+		t.Fatalf("End(%v), want ErrParamsChanged", err)
+	}
+	logs.waitLog(t, time.Second, "new H.264 SPS/PPS", "the publisher must reconnect")
+	waitClosedByServer(t, c.NetConn(), time.Second)
 }

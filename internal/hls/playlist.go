@@ -116,10 +116,14 @@ func (r *Rendition) renderPlaylistLocked(skip bool) []byte {
 		b.WriteString("#EXT-X-ENDLIST\n")
 		return []byte(b.String())
 	}
-	if n := len(r.segments); n > 0 && !r.segments[n-1].complete {
+	if n := len(r.segments); n > 0 {
 		s := r.segments[n-1]
 		b.WriteString("#EXT-X-PRELOAD-HINT:TYPE=PART,URI=\"")
-		writePartName(&b, s.msn, len(s.parts))
+		if s.complete {
+			writePartName(&b, s.msn+1, 0)
+		} else {
+			writePartName(&b, s.msn, len(s.parts))
+		}
 		b.WriteString("\"\n")
 	}
 	for _, sib := range r.ladder.renditions {

@@ -89,6 +89,9 @@ type Source struct {
 	VideoCodec, AudioCodec string
 	// Realtime paces the input at its native rate (-re). Default true.
 	NotRealtime bool
+	// FrameCode draws the frame number into a strip across the top of the
+	// picture (see FrameCodeFilter), for frame-accurate latency measurement.
+	FrameCode bool
 }
 
 // Publisher is an ffmpeg process publishing over RTMP.
@@ -136,6 +139,9 @@ func FFmpegArgs(src Source, url string) []string {
 			args = append(args, "-re")
 		}
 		args = append(args, "-f", "lavfi", "-i", audio)
+	}
+	if src.FrameCode {
+		args = append(args, "-vf", FrameCodeFilter(src.Width))
 	}
 	args = append(args, "-c:v", src.VideoCodec)
 	if src.VideoCodec == "libx264" {

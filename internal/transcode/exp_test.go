@@ -31,3 +31,14 @@ func expWait() time.Duration {
 	}
 	return d
 }
+
+func TestExpPlainArgs(t *testing.T) {
+	src := makeSource(t, src720)
+	l := DefaultLadder()
+	if p := envOr("EXP_PRESET", ""); p != "" {
+		l.Preset = p
+	}
+	for _, a := range PlainArgs(ArgsConfig{Ladder: l, Plan: l.Plan(src.Tracks), Source: src.Tracks}, "/tmp/tx/src6.ts") {
+		t.Logf("ARG %s", a)
+	}
+}

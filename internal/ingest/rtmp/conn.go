@@ -30,10 +30,12 @@ func (s *Server) serveConn(nc net.Conn, id uint64) {
 		log.Warn("rtmp connection closed: handshake/connect failed", "reason", s.setupFailure(err, sniff))
 		return
 	}
+	log.Info("TMP initialized", "el", time.Since(accepted))
 	if err := sc.AcceptConn(); err != nil {
 		log.Warn("rtmp connection closed: no publish command", "reason", s.setupFailure(err, sniff))
 		return
 	}
+	log.Info("TMP acceptconn", "el", time.Since(accepted))
 	if !sc.Publish {
 		log.Warn("rtmp play request refused: Livehouse does not serve RTMP playback, watch via HLS")
 		writeStatus(nc, sc, "NetStream.Play.Failed", "RTMP playback is not supported here; watch the stream via HLS")
@@ -51,6 +53,7 @@ func (s *Server) serveConn(nc net.Conn, id uint64) {
 		writeStatus(nc, sc, "NetStream.Publish.Unauthorized", "publish refused: invalid stream key or stream already live")
 		return
 	}
+	log.Debug("rtmp publish accepted, waiting for tracks")
 	s.runPublication(nc, sc, pub, log, accepted)
 }
 
@@ -69,12 +72,17 @@ func (s *Server) runPublication(nc net.Conn, sc *gortmplib.ServerConn, pub Publi
 	}
 
 	switch {
-	case err == nil, errors.Is(err, errUnpublished), errors.Is(err, io.EOF):
+	case err == nil, errors.Is(err, errUnpublished):
 		err = nil
 		log.Info("rtmp publish ended", "reason", "publisher left", "units", ses.units, "began", ses.begun)
+	case errors.Is(err, io.EOF):
+		// No FCUnpublish/deleteStream: the encoder crashed or the network
+		// dropped, so the live layer may wait for it to come back.
+		err = ErrConnectionLost
+		log.Info("rtmp publish ended", "reason", err, "units", ses.units, "began", ses.begun)
 	case errors.Is(err, ErrServerClosed):
 		log.Info("rtmp publish ended", "reason", err, "units", ses.units)
-	case !ses.begun:
+	case !ses.begun && isRefusal(err):
 		log.Warn("rtmp publisher refused", "reason", err)
 		writeStatus(nc, sc, "NetStream.Publish.Rejected", err.Error())
 	default:
@@ -82,6 +90,17 @@ func (s *Server) runPublication(nc net.Conn, sc *gortmplib.ServerConn, pub Publi
 		writeStatus(nc, sc, "NetStream.Publish.Failed", err.Error())
 	}
 	pub.End(err)
+}
+
+// isRefusal reports errors that reject what the publisher sends (as opposed
+// to connection failures).
+func isRefusal(err error) bool {
+	for _, target := range []error{ErrUnsupportedCodec, ErrNoVideo, ErrBadStream, errTracksRefused} {
+		if errors.Is(err, target) {
+			return true
+		}
+	}
+	return false
 }
 
 // streamKeyFromURL extracts <streamkey> from rtmp://HOST/live/<streamkey>.
@@ -189,6 +208,7 @@ func (c *sniffConn) fill() {
 }
 
 func (c *sniffConn) Read(p []byte) (int, error) {
+	quickAck(c.Conn)
 	n, err := c.Conn.Read(p)
 	if len(c.head) < sniffLen && n > 0 {
 		c.head = append(c.head, p[:min(n, sniffLen-len(c.head))]...)

@@ -20,8 +20,10 @@ const (
 	// noVideoConfigAfter: refuse after this much video without an AVC
 	// sequence header.
 	noVideoConfigAfter = 3 * time.Second
-	// maxPending bounds the messages held before the tracks are known.
-	maxPending = 2000
+	// maxPending and maxPendingBytes bound what is held before the tracks
+	// are known.
+	maxPending      = 2000
+	maxPendingBytes = 32 << 20
 )
 
 type detectState int
@@ -64,14 +66,22 @@ type trackDetector struct {
 	videoSpan  span
 	audioSpan  span
 	pending    []message.Message
+	pendingLen int // media payload bytes in pending
 }
 
 // push feeds one message received at now.
 func (d *trackDetector) push(msg message.Message, now time.Time) (detectState, error) {
-	if len(d.pending) >= maxPending {
-		return detectNeedMore, fmt.Errorf("%w: %d messages without usable sequence headers", ErrBadStream, maxPending)
+	if len(d.pending) >= maxPending || d.pendingLen >= maxPendingBytes {
+		return detectNeedMore, fmt.Errorf("%w: %d messages (%d bytes) without usable sequence headers",
+			ErrBadStream, len(d.pending), d.pendingLen)
 	}
 	d.pending = append(d.pending, msg)
+	switch m := msg.(type) {
+	case *message.Video:
+		d.pendingLen += len(m.AU)
+	case *message.Audio:
+		d.pendingLen += len(m.AU)
+	}
 
 	switch m := msg.(type) {
 	case *message.DataAMF0:

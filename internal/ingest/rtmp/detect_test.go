@@ -48,7 +48,9 @@ func runDetector(t *testing.T, steps []step) (*trackDetector, detectState, error
 func TestDetectorBeginsAsSoonAsTracksAreKnown(t *testing.T) {
 	avc := mustDecode(t, message.TypeVideo, 0, avcSeqHeaderTag())
 	aac := mustDecode(t, message.TypeAudio, 0, append([]byte{0xaf, 0x00}, testASC...))
-	au := func(ms int) message.Message { return mustDecode(t, message.TypeVideo, ms, avcAUTag(true, 0, []byte{0x65, 1})) }
+	au := func(ms int) message.Message {
+		return mustDecode(t, message.TypeVideo, ms, avcAUTag(true, 0, []byte{0x65, 1}))
+	}
 	tests := []struct {
 		name      string
 		steps     []step

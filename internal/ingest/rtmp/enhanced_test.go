@@ -173,7 +173,6 @@ func avcConfig(sps, pps []byte) *mp4.AVCDecoderConfiguration {
 	}
 }
 
-
 // splitAnnexB splits a whole Annex-B stream at its start codes (mediacommon's
 // AnnexB caps the NALU count per access unit, this is a whole file).
 func splitAnnexB(b []byte) [][]byte {

@@ -43,3 +43,7 @@ func (e *UnsupportedCodecError) Error() string {
 
 // Is makes errors.Is(err, ErrUnsupportedCodec) true.
 func (e *UnsupportedCodecError) Is(target error) bool { return target == ErrUnsupportedCodec }
+
+// ErrConnectionLost ends a publication whose connection closed without an
+// unpublish command: the encoder crashed or the network dropped.
+var ErrConnectionLost = errors.New("connection closed without unpublishing")

@@ -126,8 +126,8 @@ func FuzzParseVideoTag(f *testing.F) {
 func FuzzParseAudioTag(f *testing.F) {
 	f.Add(uint32(0), append([]byte{0xaf, 0x00}, testASC...))
 	f.Add(uint32(21), []byte{0xaf, 0x01, 0x21, 0x10, 0x05})
-	f.Add(uint32(21), []byte{0x2f, 0xff, 0xfb})         // MP3
-	f.Add(uint32(21), []byte{0xaf, 0x00, 0xf8, 0x00})   // explicit sample rate escape
+	f.Add(uint32(21), []byte{0x2f, 0xff, 0xfb})        // MP3
+	f.Add(uint32(21), []byte{0xaf, 0x00, 0xf8, 0x00})  // explicit sample rate escape
 	f.Add(uint32(9), []byte{0x9f, 'O', 'p', 'u', 's'}) // Enhanced-RTMP audio
 	f.Fuzz(func(t *testing.T, ts uint32, body []byte) {
 		msg, err := decodeMessage(message.TypeAudio, time.Duration(ts)*time.Millisecond, body)

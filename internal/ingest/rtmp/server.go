@@ -3,6 +3,17 @@
 // Handler, detects their H.264 (+ optional AAC) tracks as soon as the sequence
 // headers arrive, and hands every access unit to the live layer as a
 // media.Unit. It never serves RTMP playback.
+//
+// Classic FLV publishers (onMetaData + AVC and AAC sequence headers) begin as
+// soon as both headers are in, or the AVC one when onMetaData lists no audio,
+// or after 500 ms of video without an AAC header (video-only). Enhanced-RTMP
+// (FourCC) publishers fall back to gortmplib's Reader, which analyses 2 s of
+// media first. Anything but H.264 video plus optional AAC audio is refused
+// with a log line naming the codec.
+//
+// A new, different sequence header mid-stream ends the publication with
+// ErrParamsChanged: the live layer starts a new epoch when the encoder
+// reconnects, instead of every consumer handling a resolution change.
 package rtmp
 
 import (

@@ -14,8 +14,12 @@ import (
 	"github.com/livehouse/livehouse/internal/media"
 )
 
-// errUnpublished: the publisher sent FCUnpublish, deleteStream or closeStream.
-var errUnpublished = errors.New("rtmp: publisher unpublished")
+var (
+	// errUnpublished: the publisher sent FCUnpublish, deleteStream or closeStream.
+	errUnpublished = errors.New("rtmp: publisher unpublished")
+	// errTracksRefused wraps the error of Publication.Begin.
+	errTracksRefused = errors.New("rtmp: live layer refused the tracks")
+)
 
 // msgConn is the message source of a publisher: it arms the stall deadline
 // before each read, replays messages already consumed by track detection,
@@ -56,8 +60,8 @@ func (c *msgConn) Read() (message.Message, error) {
 }
 
 func (c *msgConn) Write(m message.Message) error { return c.sc.Write(m) }
-func (c *msgConn) BytesReceived() uint64        { return c.sc.BytesReceived() }
-func (c *msgConn) BytesSent() uint64            { return c.sc.BytesSent() }
+func (c *msgConn) BytesReceived() uint64         { return c.sc.BytesReceived() }
+func (c *msgConn) BytesSent() uint64             { return c.sc.BytesSent() }
 
 // classify maps a read error to the error the publication ends with.
 func (c *msgConn) classify(err error) error {
@@ -166,7 +170,7 @@ func (s *session) deliver(conv *unitConverter, msg message.Message, now time.Tim
 
 func (s *session) begin(t media.Tracks) error {
 	if err := s.pub.Begin(t); err != nil {
-		return fmt.Errorf("live layer refused the tracks: %w", err)
+		return fmt.Errorf("%w: %w", errTracksRefused, err)
 	}
 	s.begun = true
 	audio := "none"

@@ -152,6 +152,9 @@ func FFmpegArgs(src Source, url string) []string {
 		args = append(args, "-an")
 	} else {
 		args = append(args, "-c:a", src.AudioCodec)
+		if src.AudioCodec != "aac" {
+			args = append(args, "-ar", "44100") // FLV carries MP3 and others at 44.1 kHz only
+		}
 	}
 	return append(args, "-f", "flv", url)
 }
@@ -276,3 +279,6 @@ func (s *Server) WaitMultivariant(ctx context.Context, slug string, want int) ([
 		}
 	}
 }
+
+// PID returns ffmpeg's process id.
+func (p *Publisher) PID() int { return p.cmd.Process.Pid }

@@ -1,7 +1,6 @@
 package transcode
 
 import (
-	"os"
 	"fmt"
 	"strconv"
 	"strings"
@@ -100,17 +99,18 @@ func Args(cfg ArgsConfig) []string {
 	return append(args, "-progress", "pipe:"+strconv.Itoa(FirstOutputFD+len(rends)))
 }
 
-// inputArgs makes ffmpeg start on the first key frame and first audio
-// frame: -fpsprobesize 0 stops stream probing from waiting for 20 frames
-// to guess a frame rate, and -threads 1 keeps the H.264 decoder from adding
-// one frame of delay per extra frame thread. -copyts keeps the input
-// timestamps.
+// inputArgs makes ffmpeg start right after the first key frame and audio
+// frame. MPEG-TS streams can add programs at any time, so ffmpeg's stream
+// probing never ends early: it reads up to -analyzeduration, where 0 means
+// the default (5 s, measured: 5.5 s to the first output). 1 µs makes it stop
+// at the third packet of a stream. -probesize 32 must not be used: -c:a copy
+// needs the probed audio parameters; neither -fflags nobuffer, which
+// discards the probed packets (the first key frame among them). -threads 1
+// keeps the H.264 decoder from delaying output by a frame per extra frame
+// thread. -copyts keeps the input timestamps.
 func inputArgs() []string {
-	if v := os.Getenv("EXP_IN"); v != "" {
-		return append(strings.Fields(v), "-f", "mpegts", "-i", "pipe:0", "-copyts")
-	}
 	return []string{
-		"-analyzeduration", "1", "-fpsprobesize", "0", "-threads", "1",
+		"-analyzeduration", "1", "-threads", "1",
 		"-f", "mpegts", "-i", "pipe:0",
 		"-copyts",
 	}
@@ -196,7 +196,7 @@ func encoderArgs(l Ladder, r Rendition) []string {
 			"-forced_idr", "1", "-pix_fmt", "nv12"}
 	default:
 		args = []string{"-c:v", EncoderX264, "-preset", l.preset(), "-tune", "zerolatency",
-			"-sc_threshold", "0", "-threads", envOr("EXP_X264THREADS", "2"), "-pix_fmt", "yuv420p"}
+			"-sc_threshold", "0", "-threads", "2", "-pix_fmt", "yuv420p"}
 	}
 	args = append(args, rate...)
 	return append(args, gop...)
@@ -231,5 +231,3 @@ func PlainArgs(cfg ArgsConfig, input string) []string {
 	}
 	return args
 }
-
-func envOr(k, d string) string { if v := os.Getenv(k); v != "" { return v }; return d }

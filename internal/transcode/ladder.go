@@ -255,8 +255,8 @@ func (l Ladder) Plan(src media.Tracks) []Rendition {
 	}
 	for i := range scaled {
 		r := &scaled[i]
-		if r.Height == 0 {
-			r.Width, r.Height = srcW, srcH
+		if r.Height == 0 { // 4:2:0 needs even sizes
+			r.Width, r.Height = srcW&^1, srcH&^1
 			continue
 		}
 		if srcW > 0 && srcH > 0 {

@@ -1,7 +1,6 @@
 package transcode
 
 import (
-	"time"
 	"bufio"
 	"errors"
 	"fmt"
@@ -25,11 +24,7 @@ type output struct {
 	startPTS int64 // source PTS (90 kHz) of the epoch's first video frame
 	vref     int64 // last video DTS on ffmpeg's timeline, to unwrap 33-bit values
 	aref     int64
-	logged bool
 }
-type firstReader struct { R io.Reader; at time.Time }
-func (f *firstReader) Read(b []byte) (int, error) { n, err := f.R.Read(b); if f.at.IsZero() { f.at = time.Now() }; return n, err }
-
 
 // readOutput reads rendition i until ffmpeg closes its pipe, then drains it.
 func (p *process) readOutput(i int) {
@@ -37,11 +32,8 @@ func (p *process) readOutput(i int) {
 	f := p.outs[i]
 	defer func() { _, _ = io.Copy(io.Discard, f) }()
 	o := &output{p: p, idx: i, sink: p.t.sinks[i], vref: inputOffset, aref: inputOffset}
-	fr := &firstReader{R: f}
-	r := &mpegts.Reader{R: bufio.NewReaderSize(fr, 64<<10)}
-	err0 := r.Initialize()
-	p.t.log.Info("EXP", "firstbyte", fr.at.Sub(p.fedAt).Milliseconds(), "init", time.Since(p.fedAt).Milliseconds())
-	if err := err0; err != nil {
+	r := &mpegts.Reader{R: bufio.NewReaderSize(f, 64<<10)}
+	if err := r.Initialize(); err != nil {
 		if !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
 			p.t.log.Debug("rendition output", "rendition", p.t.rends[i].Name, "err", err)
 		}
@@ -95,7 +87,6 @@ func (o *output) video(pts, dts int64, au [][]byte) error {
 		o.sink.Begin(tracks)
 		o.begun, o.startPTS = true, srcPTS
 	}
-	if !o.logged { o.logged = true; o.p.t.log.Info("EXP", "firstvideo", time.Since(o.p.fedAt).Milliseconds(), "pts", pts) }
 	o.p.activity()
 	o.sink.Write(&media.Unit{
 		Kind:    media.KindVideo,

@@ -44,7 +44,6 @@ type process struct {
 	produced     atomic.Bool
 	pendingSince atomic.Int64 // unix ns of the first input since the last output, 0 if none
 
-	fedAt time.Time
 	tailMu sync.Mutex
 	tail   []string
 }
@@ -204,6 +203,13 @@ func (p *process) feed() {
 		return
 	}
 	started := false
+	// ffmpeg's probing (-analyzeduration 1) ends at the third packet of any
+	// stream; -c:a copy fails unless an audio packet was among them. So hold
+	// the epoch's video after its key frame until the first audio frame is
+	// written (normally within one AAC frame, 21 ms), for at most a second.
+	var held []*media.Unit
+	var holdUntil time.Time
+	awaitAudio := audio != nil
 	for {
 		var u *media.Unit
 		var ok bool
@@ -216,15 +222,28 @@ func (p *process) feed() {
 		case <-p.exited:
 			return
 		}
-		if !started {
+		batch := []*media.Unit{u}
+		switch {
+		case !started:
 			p.tl = timeline{base: u.DTS} // the pump starts every epoch on a key frame
-			p.fedAt = time.Now()
 			close(p.tlReady)
-			started = true
-		}
-		if err := p.write(w, video, audio, u); err != nil {
-			p.t.log.Debug("skipping unit", "err", err)
+			started, holdUntil = true, time.Now().Add(time.Second)
+		case awaitAudio && u.Kind == media.KindVideo && time.Now().Before(holdUntil):
+			held = append(held, u)
 			continue
+		case awaitAudio:
+			awaitAudio = false
+			if u.Kind == media.KindAudio {
+				batch = append(batch, held...)
+			} else {
+				batch = append(held, u)
+			}
+			held = nil
+		}
+		for _, u := range batch {
+			if err := p.write(w, video, audio, u); err != nil {
+				p.t.log.Debug("skipping unit", "err", err)
+			}
 		}
 		if err := bw.Flush(); err != nil {
 			return // ffmpeg is gone; the supervisor notices

@@ -63,7 +63,7 @@ func startHarness(t *testing.T, src *source, ladder Ladder, thumb string, speed 
 	if !waitFor(2*time.Second, func() bool { return tc.Stats().Running }) {
 		t.Fatal("ffmpeg not running")
 	}
-	time.Sleep(expWait())
+	time.Sleep(150 * time.Millisecond)
 	stop := make(chan struct{})
 	started := make(chan time.Time, 1)
 	go func() {

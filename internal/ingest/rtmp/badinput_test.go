@@ -96,9 +96,22 @@ func assertServesPublisher(t *testing.T, srv *Server, rec *recorder) {
 	if v, a := pub.tracks.Video, pub.tracks.Audio; v.Width != 1920 || v.Height != 1080 || a.SampleRate != 44100 || a.Channels != 2 {
 		t.Fatalf("tracks %+v %+v", v, a)
 	}
-	c.Close()
+	unpublish(t, c)
 	if err := pub.waitEnd(t, 2*time.Second); err != nil {
-		t.Fatalf("End(%v), want nil on EOF", err)
+		t.Fatalf("End(%v), want nil after FCUnpublish/deleteStream", err)
+	}
+	c.Close()
+}
+
+// unpublish sends what OBS and ffmpeg send when they stop streaming.
+func unpublish(t *testing.T, c *gortmplib.Client) {
+	t.Helper()
+	for i, name := range []string{"FCUnpublish", "deleteStream"} {
+		if err := c.Write(&message.CommandAMF0{
+			ChunkStreamID: 3, Name: name, CommandID: 6 + i, Arguments: []any{nil, float64(1)},
+		}); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 

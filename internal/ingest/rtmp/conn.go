@@ -30,12 +30,10 @@ func (s *Server) serveConn(nc net.Conn, id uint64) {
 		log.Warn("rtmp connection closed: handshake/connect failed", "reason", s.setupFailure(err, sniff))
 		return
 	}
-	log.Info("TMP initialized", "el", time.Since(accepted))
 	if err := sc.AcceptConn(); err != nil {
 		log.Warn("rtmp connection closed: no publish command", "reason", s.setupFailure(err, sniff))
 		return
 	}
-	log.Info("TMP acceptconn", "el", time.Since(accepted))
 	if !sc.Publish {
 		log.Warn("rtmp play request refused: Livehouse does not serve RTMP playback, watch via HLS")
 		writeStatus(nc, sc, "NetStream.Play.Failed", "RTMP playback is not supported here; watch the stream via HLS")
@@ -75,10 +73,12 @@ func (s *Server) runPublication(nc net.Conn, sc *gortmplib.ServerConn, pub Publi
 	case err == nil, errors.Is(err, errUnpublished):
 		err = nil
 		log.Info("rtmp publish ended", "reason", "publisher left", "units", ses.units, "began", ses.begun)
-	case errors.Is(err, io.EOF):
+	case errors.Is(err, io.EOF), errors.Is(err, ErrConnectionLost):
 		// No FCUnpublish/deleteStream: the encoder crashed or the network
 		// dropped, so the live layer may wait for it to come back.
-		err = ErrConnectionLost
+		if !errors.Is(err, ErrConnectionLost) {
+			err = ErrConnectionLost
+		}
 		log.Info("rtmp publish ended", "reason", err, "units", ses.units, "began", ses.begun)
 	case errors.Is(err, ErrServerClosed):
 		log.Info("rtmp publish ended", "reason", err, "units", ses.units)
@@ -187,7 +187,8 @@ func writeStatus(nc net.Conn, sc *gortmplib.ServerConn, code, desc string) {
 	})
 }
 
-// sniffConn remembers the first bytes received, to describe garbage clients.
+// sniffConn remembers the first bytes received, to describe garbage clients,
+// and keeps TCP quick-ACK armed (see quickAck).
 type sniffConn struct {
 	net.Conn
 	head []byte

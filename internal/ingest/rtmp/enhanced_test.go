@@ -108,9 +108,9 @@ func TestEnhancedRTMPH264FallsBackToReader(t *testing.T) {
 	for pub.unitCount() < len(aus) && time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond)
 	}
-	c.Close()
-	if err := pub.waitEnd(t, 2*time.Second); err != nil {
-		t.Fatalf("End(%v), want nil", err)
+	c.Close() // without unpublishing: a dropped encoder
+	if err := pub.waitEnd(t, 2*time.Second); !errors.Is(err, ErrConnectionLost) {
+		t.Fatalf("End(%v), want ErrConnectionLost", err)
 	}
 	video, _ := splitUnits(pub.units)
 	if len(video) != len(aus) {

@@ -27,6 +27,10 @@ var (
 	ErrBadStream = errors.New("rtmp: malformed stream")
 	// ErrServerClosed: the server was closed under the publisher.
 	ErrServerClosed = errors.New("rtmp: server closed")
+	// ErrConnectionLost ends a publication whose connection closed without an
+	// unpublish command (EOF, reset): the encoder crashed or the network
+	// dropped, so the live layer may wait for it to come back.
+	ErrConnectionLost = errors.New("connection closed without unpublishing")
 )
 
 // UnsupportedCodecError names the codec that was refused. It matches
@@ -43,7 +47,3 @@ func (e *UnsupportedCodecError) Error() string {
 
 // Is makes errors.Is(err, ErrUnsupportedCodec) true.
 func (e *UnsupportedCodecError) Is(target error) bool { return target == ErrUnsupportedCodec }
-
-// ErrConnectionLost ends a publication whose connection closed without an
-// unpublish command: the encoder crashed or the network dropped.
-var ErrConnectionLost = errors.New("connection closed without unpublishing")

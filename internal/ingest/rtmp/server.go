@@ -48,7 +48,9 @@ type Publication interface {
 	// Write is called for each unit, in order.
 	Write(u *media.Unit)
 	// End is called when the publisher leaves: nil after a clean unpublish
-	// (FCUnpublish, deleteStream, closeStream or EOF), else the reason.
+	// (FCUnpublish, deleteStream or closeStream), ErrConnectionLost when the
+	// connection just closed, else the reason (ErrStalled, ErrServerClosed,
+	// ErrUnsupportedCodec...).
 	End(err error)
 }
 

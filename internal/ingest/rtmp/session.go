@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"syscall"
 	"time"
 
 	"github.com/bluenviron/gortmplib"
@@ -70,7 +71,9 @@ func (c *msgConn) classify(err error) error {
 	case c.closing():
 		return ErrServerClosed
 	case errors.Is(err, io.EOF):
-		return io.EOF
+		return ErrConnectionLost
+	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE):
+		return fmt.Errorf("%w (%w)", ErrConnectionLost, err)
 	case errors.As(err, &ne) && ne.Timeout():
 		return fmt.Errorf("%w: no data received for %s", ErrStalled, c.timeout)
 	}

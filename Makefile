@@ -1,0 +1,37 @@
+# Livehouse. `make run` starts a server with embedded defaults; `make test`
+# installs what the tests need (ffmpeg, nginx, wrk) and runs every test.
+
+GO ?= go
+export CGO_ENABLED ?= 0
+
+.PHONY: run build test deps vet fuzz bench
+
+run:
+	$(GO) run ./cmd/livehouse serve
+
+build:
+	$(GO) build -o livehouse ./cmd/livehouse
+
+deps:
+	./scripts/deps.sh
+
+vet:
+	$(GO) vet ./...
+	@test -z "$$(gofmt -l cmd internal web)" || (gofmt -l cmd internal web; echo "gofmt needed"; exit 1)
+
+test: deps vet
+	$(GO) test -count=1 -timeout 20m ./...
+	CGO_ENABLED=1 $(GO) test -count=1 -race -timeout 10m ./internal/media/ ./internal/hls/ ./internal/live/ ./internal/store/
+
+# A short run of every fuzz target.
+fuzz:
+	$(GO) test -run '^$$' -fuzz FuzzParseDirectives -fuzztime 30s ./internal/hls/
+	$(GO) test -run '^$$' -fuzz FuzzParseLadder -fuzztime 30s ./internal/transcode/
+	$(GO) test -run '^$$' -fuzz FuzzParseProgress -fuzztime 30s ./internal/transcode/
+	$(GO) test -run '^$$' -fuzz FuzzValidateSlug -fuzztime 30s ./internal/store/
+
+bench:
+	$(GO) run ./cmd/livehouse bench startup
+	$(GO) run ./cmd/livehouse bench latency
+	$(GO) run ./cmd/livehouse bench transcode
+	$(GO) run ./cmd/livehouse bench origin

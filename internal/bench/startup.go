@@ -1,0 +1,801 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"text/tabwriter"
+	"time"
+
+	"github.com/livehouse/livehouse/internal/hls"
+	"github.com/livehouse/livehouse/internal/livetest"
+	"github.com/livehouse/livehouse/internal/media"
+	"github.com/livehouse/livehouse/internal/transcode"
+)
+
+// startupTarget is the startup the benchmark is judged against.
+const startupTarget = 1500 * time.Millisecond
+
+// Startup measures how long a new broadcast takes from the encoder's start to
+// a multivariant playlist that lists every rendition of the default ladder,
+// each with an init segment and a first part a player can fetch.
+//
+// Flags: -runs (default 5), -poll (10ms), -timeout (15s), -probe (true: check
+// init+first part with ffprobe after each run), -ffmpeg, -v (server logs).
+func Startup(ctx context.Context, args []string, out io.Writer) error {
+	fs := flag.NewFlagSet("startup", flag.ContinueOnError)
+	fs.SetOutput(out)
+	runs := fs.Int("runs", 5, "number of broadcasts, each on a fresh channel")
+	poll := fs.Duration("poll", 10*time.Millisecond, "polling interval of the watchers")
+	timeout := fs.Duration("timeout", 15*time.Second, "give up on a run after this long")
+	probe := fs.Bool("probe", true, "decode each rendition's init+first part with ffprobe after the run")
+	ffmpeg := fs.String("ffmpeg", "ffmpeg", "ffmpeg binary")
+	verbose := fs.Bool("v", false, "print the server's logs to stderr")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *runs < 1 {
+		return errors.New("startup: -runs must be at least 1")
+	}
+	tap := newLogTap(*verbose)
+	rig, err := startRig(ctx, rigConfig{FFmpeg: *ffmpeg, Logger: slog.New(tap)})
+	if err != nil {
+		return err
+	}
+	defer rig.Close()
+
+	src := livetest.Source{Width: 1280, Height: 720, FPS: 30}
+	var results []startupRun
+	for i := range *runs {
+		r, err := rig.startupRun(ctx, tap, fmt.Sprintf("startup-%d", i+1), src, *poll, *timeout, *probe)
+		if err != nil {
+			return fmt.Errorf("startup run %d: %w", i+1, err)
+		}
+		results = append(results, r)
+	}
+	writeStartupReport(out, rig, src, results, "livehouse bench startup "+strings.Join(args, " "))
+	return nil
+}
+
+// startupRun is one measured broadcast. Every time is an offset from the
+// start of the publisher's ffmpeg process; a negative value was not seen.
+type startupRun struct {
+	connect    time.Duration // TCP connection seen by the proxy
+	firstByte  time.Duration // first byte from the publisher
+	publish    time.Duration // publish command admitted (live: "encoder connected")
+	tracks     time.Duration // tracks detected, ladder created ("channel is live")
+	txSpawn    time.Duration // transcoder ffmpeg started
+	txProbed   time.Duration // transcoder ffmpeg printed its input (probe done)
+	txEncoders time.Duration // last x264 encoder of the transcoder initialised
+	firstPart  map[string]time.Duration
+	mvListed   time.Duration // multivariant playlist listed every rendition
+	ready      time.Duration // ... and init + first part of each were fetched
+	renditions []string
+	probeErr   error
+}
+
+func (rig *benchRig) startupRun(ctx context.Context, tap *logTap, slug string, src livetest.Source,
+	poll, timeout time.Duration, probe bool,
+) (startupRun, error) {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	key, err := rig.srv.CreateChannel(ctx, slug)
+	if err != nil {
+		return startupRun{}, err
+	}
+	proxy, err := startConnProbe(rig.srv.RTMPAddr())
+	if err != nil {
+		return startupRun{}, err
+	}
+	defer proxy.Close()
+	want := len(transcode.DefaultLadder().Plan(media.Tracks{Video: &media.H264{Width: src.Width, Height: src.Height}}))
+
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	defer cancel()
+	parts := &firstParts{at: map[string]time.Time{}}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		rig.watchRenditions(ctx, slug, poll, parts, &wg)
+	}()
+	type mvResult struct {
+		listed, ready time.Time
+		files         map[string][]byte // rendition -> init + first part
+		err           error
+	}
+	mvc := make(chan mvResult, 1)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		var r mvResult
+		r.listed, r.ready, r.files, r.err = rig.watchMultivariant(ctx, slug, want, poll)
+		mvc <- r
+	}()
+
+	pub, err := livetest.Publish(ctx, rig.ffmpeg, src, proxy.URL()+"/"+key)
+	if err != nil {
+		return startupRun{}, err
+	}
+	defer rig.unpublish(slug, pub)
+	t0 := pub.Started
+
+	var mv mvResult
+	select {
+	case mv = <-mvc:
+	case <-pub.Done():
+		_, stderr := pub.Err()
+		return startupRun{}, fmt.Errorf("publisher exited early: %s", strings.TrimSpace(stderr))
+	}
+	if mv.err != nil {
+		return startupRun{}, mv.err
+	}
+	parts.wait(ctx, want)
+	cancel() // stop the watchers
+
+	res := startupRun{firstPart: map[string]time.Duration{}}
+	since := func(t time.Time) time.Duration {
+		if t.IsZero() {
+			return -1
+		}
+		return t.Sub(t0)
+	}
+	res.connect, res.firstByte = since(proxy.accepted()), since(proxy.firstByte())
+	res.mvListed, res.ready = since(mv.listed), since(mv.ready)
+	for name, at := range parts.snapshot() {
+		res.firstPart[name] = since(at)
+		res.renditions = append(res.renditions, name)
+	}
+	slices.Sort(res.renditions)
+	ev := tap.since(t0)
+	res.publish = since(ev.first(func(e logEvent) bool { return e.msg == "encoder connected" && e.attrs["channel"] == slug }))
+	res.tracks = since(ev.first(func(e logEvent) bool { return e.msg == "channel is live" && e.attrs["channel"] == slug }))
+	res.txSpawn = since(ev.first(func(e logEvent) bool { return e.msg == "ffmpeg started" && e.attrs["channel"] == slug }))
+	res.txProbed = since(ev.first(func(e logEvent) bool {
+		return e.msg == "ffmpeg" && e.attrs["channel"] == slug && strings.Contains(e.attrs["line"], "Input #0")
+	}))
+	res.txEncoders = since(ev.last(func(e logEvent) bool {
+		return e.msg == "ffmpeg" && e.attrs["channel"] == slug && strings.Contains(e.attrs["line"], "using cpu capabilities")
+	}))
+	if probe {
+		res.probeErr = rig.probeFiles(ctx, mv.files)
+	}
+	return res, nil
+}
+
+// watchMultivariant polls the channel's multivariant playlist as a player
+// would, until it lists want variants, then fetches each variant's media
+// playlist, init segment and first part. It returns when the playlist listed
+// them all and when everything was fetched.
+func (rig *benchRig) watchMultivariant(ctx context.Context, slug string, want int, poll time.Duration,
+) (listed, ready time.Time, files map[string][]byte, err error) {
+	base := rig.srv.HTTP + "/hls/" + slug + "/"
+	var vs []livetest.Variant
+	for {
+		code, _, body, err := livetest.Get(ctx, rig.client, base+"index.m3u8")
+		if err == nil && code == http.StatusOK {
+			if vs = livetest.ParseMultivariant(string(body)); len(vs) >= want {
+				listed = time.Now()
+				break
+			}
+		}
+		if err := sleepCtx(ctx, poll); err != nil {
+			return listed, ready, nil, fmt.Errorf("multivariant never listed %d renditions (last: %d): %w", want, len(vs), err)
+		}
+	}
+	files = map[string][]byte{}
+	var mu sync.Mutex
+	errs := make(chan error, len(vs))
+	for _, v := range vs {
+		go func() {
+			data, err := rig.fetchFirstPart(ctx, base+v.URI)
+			mu.Lock()
+			files[v.URI] = data
+			mu.Unlock()
+			errs <- err
+		}()
+	}
+	for range vs {
+		if e := <-errs; e != nil && err == nil {
+			err = e
+		}
+	}
+	return listed, time.Now(), files, err
+}
+
+// fetchFirstPart fetches a media playlist, then its init segment and its
+// first part, and returns them concatenated.
+func (rig *benchRig) fetchFirstPart(ctx context.Context, playlistURL string) ([]byte, error) {
+	code, _, body, err := livetest.Get(ctx, rig.client, playlistURL)
+	if err != nil || code != http.StatusOK {
+		return nil, fmt.Errorf("media playlist %s: status %d: %v", playlistURL, code, err)
+	}
+	pl, err := parseMediaPlaylist(string(body))
+	if err != nil {
+		return nil, fmt.Errorf("media playlist %s: %w", playlistURL, err)
+	}
+	first := pl.firstPart()
+	if first == nil || pl.mapURI == "" {
+		return nil, fmt.Errorf("media playlist %s lists no part or no EXT-X-MAP", playlistURL)
+	}
+	dir := playlistURL[:strings.LastIndex(playlistURL, "/")+1]
+	var out []byte
+	for _, name := range []string{pl.mapURI, first.uri} {
+		code, _, data, err := livetest.Get(ctx, rig.client, dir+name)
+		if err != nil || code != http.StatusOK || len(data) == 0 {
+			return nil, fmt.Errorf("%s: status %d, %d bytes: %v", dir+name, code, len(data), err)
+		}
+		out = append(out, data...)
+	}
+	return out, nil
+}
+
+// firstParts records when each rendition's media playlist first listed a part.
+type firstParts struct {
+	mu      sync.Mutex
+	at      map[string]time.Time
+	changed chan struct{}
+}
+
+func (f *firstParts) set(name string, t time.Time) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if _, ok := f.at[name]; !ok {
+		f.at[name] = t
+	}
+}
+
+func (f *firstParts) snapshot() map[string]time.Time {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := make(map[string]time.Time, len(f.at))
+	for k, v := range f.at {
+		out[k] = v
+	}
+	return out
+}
+
+// wait waits a little for want renditions, which the multivariant playlist
+// already vouched for; the pollers may be one interval behind.
+func (f *firstParts) wait(ctx context.Context, want int) {
+	deadline := time.Now().Add(time.Second)
+	for len(f.snapshot()) < want && time.Now().Before(deadline) && ctx.Err() == nil {
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// watchRenditions finds the broadcast as soon as the ladder exists, then
+// polls every rendition's media playlist on its own goroutine until it lists
+// a part.
+func (rig *benchRig) watchRenditions(ctx context.Context, slug string, poll time.Duration, parts *firstParts, wg *sync.WaitGroup) {
+	var st struct {
+		id    string
+		names []string
+	}
+	for {
+		if s, ok := rig.srv.Live().StatusOf(slug); ok {
+			st.id = s.BroadcastID
+			for _, r := range s.Ladder {
+				st.names = append(st.names, r.Name)
+			}
+			break
+		}
+		if sleepCtx(ctx, poll) != nil {
+			return
+		}
+	}
+	for _, name := range st.names {
+		url := rig.srv.HTTP + "/hls/" + slug + "/" + st.id + "/" + name + "/index.m3u8"
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				code, _, body, err := livetest.Get(ctx, rig.client, url)
+				if err == nil && code == http.StatusOK && strings.Contains(string(body), "#EXT-X-PART:") {
+					parts.set(name, time.Now())
+					return
+				}
+				if sleepCtx(ctx, poll) != nil {
+					return
+				}
+			}
+		}()
+	}
+}
+
+// probeFiles checks with ffprobe that each init + first part decodes to at
+// least one video frame.
+func (rig *benchRig) probeFiles(ctx context.Context, files map[string][]byte) error {
+	ffprobe := filepath.Join(filepath.Dir(rig.ffmpegResolved), "ffprobe")
+	if _, err := os.Stat(ffprobe); err != nil {
+		if ffprobe, err = exec.LookPath("ffprobe"); err != nil {
+			return nil // nothing to check with
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	for name, data := range files {
+		path := filepath.Join(rig.dir, "probe.mp4")
+		if err := os.WriteFile(path, data, 0o600); err != nil {
+			return err
+		}
+		cmd := exec.CommandContext(ctx, ffprobe, "-v", "error", "-count_frames", "-select_streams", "v:0",
+			"-show_entries", "stream=nb_read_frames", "-of", "csv=p=0", path)
+		outp, err := cmd.Output()
+		n, _ := strconv.Atoi(strings.TrimSpace(string(outp)))
+		if err != nil || n < 1 {
+			return fmt.Errorf("%s: init + first part decode to %d frames (%v)", name, n, err)
+		}
+	}
+	return nil
+}
+
+func writeStartupReport(out io.Writer, rig *benchRig, src livetest.Source, runs []startupRun, command string) {
+	fmt.Fprintf(out, "Livehouse startup: publisher start -> multivariant lists every rendition, init + first part fetched\n")
+	rig.writeMachine(out)
+	fmt.Fprintf(out, "source: %dx%d %d fps, key frame every 1 s, x264 ultrafast + AAC over RTMP (livetest.Publish)\n",
+		src.Width, src.Height, max(src.FPS, 30))
+	fmt.Fprintf(out, "ladder: %s; part target %v\n\n", ladderSummary(transcode.DefaultLadder()), rig.partTarget)
+
+	names := runs[0].renditions
+	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
+	header := []string{"run", "connect", "publish", "tracks", "tx-spawn", "tx-probed", "x264-init"}
+	for _, n := range names {
+		header = append(header, "part:"+n)
+	}
+	header = append(header, "mv-listed", "READY", "from-accept", "probe")
+	fmt.Fprintln(tw, strings.Join(header, "\t")+"\t")
+	cols := func(r startupRun) []time.Duration {
+		c := []time.Duration{r.connect, r.publish, r.tracks, r.txSpawn, r.txProbed, r.txEncoders}
+		for _, n := range names {
+			c = append(c, r.firstPart[n])
+		}
+		fromAccept := time.Duration(-1)
+		if r.connect >= 0 {
+			fromAccept = r.ready - r.connect
+		}
+		return append(c, r.mvListed, r.ready, fromAccept)
+	}
+	var all [][]time.Duration
+	for i, r := range runs {
+		c := cols(r)
+		all = append(all, c)
+		probe := "ok"
+		if r.probeErr != nil {
+			probe = "FAIL"
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t\n", i+1, joinMillis(c), probe)
+	}
+	med := make([]time.Duration, len(all[0]))
+	for j := range med {
+		var col timings
+		for _, c := range all {
+			if c[j] >= 0 {
+				col = append(col, c[j])
+			}
+		}
+		med[j] = col.quantile(0.5)
+	}
+	fmt.Fprintf(tw, "median\t%s\t\t\n", joinMillis(med))
+	tw.Flush()
+	fmt.Fprintln(out, "\n(ms from the publisher's ffmpeg process start; from-accept = READY - connect)")
+	for i, r := range runs {
+		if r.probeErr != nil {
+			fmt.Fprintf(out, "run %d: ffprobe: %v\n", i+1, r.probeErr)
+		}
+	}
+
+	var ready timings
+	for _, r := range runs {
+		ready = append(ready, r.ready)
+	}
+	m := ready.quantile(0.5)
+	verdict := "MET"
+	if m > startupTarget {
+		verdict = "MISSED"
+	}
+	fmt.Fprintf(out, "\nstartup median %s (min %s, max %s) over %d runs; target <= %s: %s\n",
+		ms(m), ms(ready.quantile(0)), ms(ready.quantile(1)), len(runs), ms(startupTarget), verdict)
+	fmt.Fprintln(out, "where the time goes (medians of per-run stage durations):")
+	stage := func(label string, from, to func(startupRun) time.Duration) {
+		var d timings
+		for _, r := range runs {
+			if a, b := from(r), to(r); a >= 0 && b >= 0 {
+				d = append(d, b-a)
+			}
+		}
+		if len(d) > 0 {
+			fmt.Fprintf(out, "  %-58s %8s\n", label, ms(d.quantile(0.5)))
+		}
+	}
+	zero := func(startupRun) time.Duration { return 0 }
+	lastPart := func(r startupRun) time.Duration {
+		var l time.Duration = -1
+		for _, d := range r.firstPart {
+			l = max(l, d)
+		}
+		return l
+	}
+	stage("publisher ffmpeg start -> TCP connect", zero, func(r startupRun) time.Duration { return r.connect })
+	stage("TCP connect -> publish admitted (handshake, connect, publish)", func(r startupRun) time.Duration { return r.connect },
+		func(r startupRun) time.Duration { return r.publish })
+	stage("publish -> tracks known (publisher's first frame + headers)", func(r startupRun) time.Duration { return r.publish },
+		func(r startupRun) time.Duration { return r.tracks })
+	stage("tracks -> transcoder ffmpeg spawned", func(r startupRun) time.Duration { return r.tracks },
+		func(r startupRun) time.Duration { return r.txSpawn })
+	stage("spawned -> input probed (process start + probe)", func(r startupRun) time.Duration { return r.txSpawn },
+		func(r startupRun) time.Duration { return r.txProbed })
+	stage("probed -> x264 encoders initialised (first frame decoded)", func(r startupRun) time.Duration { return r.txProbed },
+		func(r startupRun) time.Duration { return r.txEncoders })
+	for _, n := range names {
+		stage("tracks -> first part of "+n, func(r startupRun) time.Duration { return r.tracks },
+			func(r startupRun) time.Duration { return partOf(r, n) })
+	}
+	stage("x264 init -> first part of the last rendition", func(r startupRun) time.Duration { return r.txEncoders }, lastPart)
+	stage("last first part -> multivariant answered", lastPart, func(r startupRun) time.Duration { return r.mvListed })
+	stage("multivariant -> all inits + first parts fetched", func(r startupRun) time.Duration { return r.mvListed },
+		func(r startupRun) time.Duration { return r.ready })
+	fmt.Fprintf(out, "\nreproduce: %s\n", strings.TrimSpace(command))
+}
+
+func partOf(r startupRun, name string) time.Duration {
+	if d, ok := r.firstPart[name]; ok {
+		return d
+	}
+	return -1
+}
+
+func joinMillis(ds []time.Duration) string {
+	s := make([]string, len(ds))
+	for i, d := range ds {
+		if d < 0 {
+			s[i] = "-"
+		} else {
+			s[i] = strconv.FormatInt(d.Milliseconds(), 10)
+		}
+	}
+	return strings.Join(s, "\t")
+}
+
+// connProbe is a loopback TCP proxy in front of the RTMP port: it records
+// when the publisher's connection and its first byte arrive, which no server
+// log can tell as precisely.
+type connProbe struct {
+	ln     net.Listener
+	target string
+	wg     sync.WaitGroup
+
+	mu         sync.Mutex
+	accept     time.Time
+	first      time.Time
+	conns      []net.Conn
+	closed     bool
+}
+
+func startConnProbe(target string) (*connProbe, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	p := &connProbe{ln: ln, target: target}
+	p.wg.Add(1)
+	go p.serve()
+	return p, nil
+}
+
+// URL is the RTMP publish URL through the probe, without the key.
+func (p *connProbe) URL() string { return "rtmp://" + p.ln.Addr().String() + "/live" }
+
+func (p *connProbe) serve() {
+	defer p.wg.Done()
+	for {
+		c, err := p.ln.Accept()
+		if err != nil {
+			return
+		}
+		now := time.Now()
+		p.mu.Lock()
+		if p.accept.IsZero() {
+			p.accept = now
+		}
+		p.mu.Unlock()
+		up, err := net.Dial("tcp", p.target)
+		if err != nil {
+			c.Close()
+			continue
+		}
+		if !p.track(c, up) {
+			return
+		}
+		p.wg.Add(2)
+		go func() {
+			defer p.wg.Done()
+			defer up.Close()
+			buf := make([]byte, 32<<10)
+			for {
+				n, err := c.Read(buf)
+				if n > 0 {
+					p.mu.Lock()
+					if p.first.IsZero() {
+						p.first = time.Now()
+					}
+					p.mu.Unlock()
+					if _, werr := up.Write(buf[:n]); werr != nil {
+						return
+					}
+				}
+				if err != nil {
+					return
+				}
+			}
+		}()
+		go func() {
+			defer p.wg.Done()
+			defer c.Close()
+			_, _ = io.Copy(c, up)
+		}()
+	}
+}
+
+func (p *connProbe) track(cs ...net.Conn) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		for _, c := range cs {
+			c.Close()
+		}
+		return false
+	}
+	p.conns = append(p.conns, cs...)
+	return true
+}
+
+func (p *connProbe) accepted() time.Time {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.accept
+}
+
+func (p *connProbe) firstByte() time.Time {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.first
+}
+
+// Close stops listening, closes every proxied connection and waits.
+func (p *connProbe) Close() {
+	p.ln.Close()
+	p.mu.Lock()
+	p.closed = true
+	for _, c := range p.conns {
+		c.Close()
+	}
+	p.mu.Unlock()
+	p.wg.Wait()
+}
+
+// benchRig is a Livehouse server on loopback with a temporary data directory.
+type benchRig struct {
+	srv            *livetest.Server
+	dir            string
+	ffmpeg         string
+	ffmpegResolved string
+	partTarget     time.Duration
+	client         *http.Client
+	loadAtStart    string
+}
+
+type rigConfig struct {
+	FFmpeg string
+	HLS    hls.Config
+	Logger *slog.Logger
+}
+
+func startRig(ctx context.Context, cfg rigConfig) (*benchRig, error) {
+	if cfg.FFmpeg == "" {
+		cfg.FFmpeg = "ffmpeg"
+	}
+	resolved, err := exec.LookPath(cfg.FFmpeg)
+	if err != nil {
+		return nil, fmt.Errorf("ffmpeg is needed for the benchmarks: %w", err)
+	}
+	dir, err := os.MkdirTemp("", "livehouse-bench-")
+	if err != nil {
+		return nil, err
+	}
+	load, _ := os.ReadFile("/proc/loadavg")
+	srv, err := livetest.StartServer(ctx, livetest.Options{DataDir: dir, FFmpegPath: resolved, HLS: cfg.HLS, Logger: cfg.Logger,
+		Grace: time.Second})
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	pt := cfg.HLS.PartTarget
+	if pt <= 0 {
+		pt = 200 * time.Millisecond
+	}
+	return &benchRig{
+		srv: srv, dir: dir, ffmpeg: cfg.FFmpeg, ffmpegResolved: resolved, partTarget: pt,
+		client:      &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 16}},
+		loadAtStart: strings.Join(strings.Fields(string(load))[:min(3, len(strings.Fields(string(load))))], " "),
+	}, nil
+}
+
+// Close stops the server (which ends every broadcast and reaps its ffmpeg)
+// and removes the data directory.
+func (rig *benchRig) Close() {
+	rig.srv.Close()
+	rig.client.CloseIdleConnections()
+	os.RemoveAll(rig.dir)
+}
+
+// unpublish stops the publisher and waits until the broadcast has ended, so
+// the next run starts on a quiet machine.
+func (rig *benchRig) unpublish(slug string, pub *livetest.Publisher) {
+	pub.Stop()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if _, live := rig.srv.Live().StatusOf(slug); !live {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func (rig *benchRig) writeMachine(out io.Writer) {
+	ver := "?"
+	if b, err := exec.Command(rig.ffmpegResolved, "-version").Output(); err == nil {
+		ver = strings.TrimPrefix(strings.SplitN(string(b), " Copyright", 2)[0], "ffmpeg version ")
+	}
+	fmt.Fprintf(out, "machine: %d CPUs, %s/%s, load average %s at start; ffmpeg %s\n",
+		runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, rig.loadAtStart, ver)
+}
+
+func ladderSummary(l transcode.Ladder) string {
+	var parts []string
+	for _, r := range l.Plan(media.Tracks{Video: &media.H264{Width: 1280, Height: 720}}) {
+		if r.Passthrough {
+			parts = append(parts, r.Name+" (passthrough)")
+		} else {
+			parts = append(parts, fmt.Sprintf("%s %dx%d %d kbps", r.Name, r.Width, r.Height, r.VideoKbps))
+		}
+	}
+	return strings.Join(parts, ", ") + fmt.Sprintf(" (%s %s)", l.Encoder, l.Preset)
+}
+
+// logTap is a slog handler that keeps the server's records, with their
+// attributes flattened, so a benchmark can time the server's milestones.
+type logTap struct {
+	store *logStore
+	attrs []slog.Attr
+}
+
+type logStore struct {
+	mu      sync.Mutex
+	events  []logEvent
+	verbose bool
+}
+
+type logEvent struct {
+	at    time.Time
+	msg   string
+	attrs map[string]string
+}
+
+// maxLogEvents bounds the memory of a long benchmark.
+const maxLogEvents = 200000
+
+func newLogTap(verbose bool) *logTap { return &logTap{store: &logStore{verbose: verbose}} }
+
+func (h *logTap) Enabled(context.Context, slog.Level) bool { return true }
+
+func (h *logTap) Handle(_ context.Context, r slog.Record) error {
+	e := logEvent{at: r.Time, msg: r.Message, attrs: map[string]string{}}
+	for _, a := range h.attrs {
+		e.attrs[a.Key] = a.Value.String()
+	}
+	r.Attrs(func(a slog.Attr) bool {
+		e.attrs[a.Key] = a.Value.String()
+		return true
+	})
+	s := h.store
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.events) < maxLogEvents {
+		s.events = append(s.events, e)
+	}
+	if s.verbose {
+		fmt.Fprintf(os.Stderr, "%s %s %s %v\n", r.Time.Format("15:04:05.000"), r.Level, r.Message, e.attrs)
+	}
+	return nil
+}
+
+func (h *logTap) WithAttrs(as []slog.Attr) slog.Handler {
+	return &logTap{store: h.store, attrs: append(slices.Clip(h.attrs), as...)}
+}
+
+func (h *logTap) WithGroup(string) slog.Handler { return h }
+
+type logEvents []logEvent
+
+// since returns the records at or after t.
+func (h *logTap) since(t time.Time) logEvents {
+	h.store.mu.Lock()
+	defer h.store.mu.Unlock()
+	var out logEvents
+	for _, e := range h.store.events {
+		if !e.at.Before(t) {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+func (es logEvents) first(match func(logEvent) bool) time.Time {
+	for _, e := range es {
+		if match(e) {
+			return e.at
+		}
+	}
+	return time.Time{}
+}
+
+func (es logEvents) last(match func(logEvent) bool) time.Time {
+	for i := len(es) - 1; i >= 0; i-- {
+		if match(es[i]) {
+			return es[i].at
+		}
+	}
+	return time.Time{}
+}
+
+// timings is a sample of durations.
+type timings []time.Duration
+
+// quantile returns the q-quantile (0 = min, 0.5 = median, 1 = max) by
+// linear interpolation, or -1 for an empty sample.
+func (t timings) quantile(q float64) time.Duration {
+	if len(t) == 0 {
+		return -1
+	}
+	s := slices.Clone(t)
+	slices.Sort(s)
+	pos := q * float64(len(s)-1)
+	i := int(pos)
+	if i >= len(s)-1 {
+		return s[len(s)-1]
+	}
+	frac := pos - float64(i)
+	return s[i] + time.Duration(frac*float64(s[i+1]-s[i]))
+}
+
+func ms(d time.Duration) string {
+	if d < 0 {
+		return "-"
+	}
+	return strconv.FormatInt(d.Round(time.Millisecond).Milliseconds(), 10) + " ms"
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}

@@ -29,6 +29,10 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzParseLadder -fuzztime 30s ./internal/transcode/
 	$(GO) test -run '^$$' -fuzz FuzzParseProgress -fuzztime 30s ./internal/transcode/
 	$(GO) test -run '^$$' -fuzz FuzzValidateSlug -fuzztime 30s ./internal/store/
+	$(GO) test -run '^$$' -fuzz FuzzParseVideoTag -fuzztime 30s ./internal/ingest/rtmp/
+	$(GO) test -run '^$$' -fuzz FuzzParseAudioTag -fuzztime 30s ./internal/ingest/rtmp/
+	$(GO) test -run '^$$' -fuzz FuzzParseMetadata -fuzztime 30s ./internal/ingest/rtmp/
+	$(GO) test -run '^$$' -fuzz FuzzPublishSequence -fuzztime 30s ./internal/ingest/rtmp/
 
 bench:
 	$(GO) run ./cmd/livehouse bench startup

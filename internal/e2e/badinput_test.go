@@ -147,4 +147,3 @@ func waitExit(t *testing.T, p *livetest.Publisher) {
 		t.Error("the refused publisher was not disconnected")
 	}
 }
-

@@ -109,7 +109,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	s.rtmp = &rtmp.Server{
 		Addr:        cfg.RTMPAddr,
 		Handler:     rtmpHandler{s.live},
-		Logger:      cfg.Logger.With("component", "rtmp"),
+		Logger:      cfg.Logger,
 		ReadTimeout: cfg.RTMPReadTimeout,
 	}
 	reg := prometheus.NewRegistry()

@@ -73,12 +73,9 @@ func (s *Server) runPublication(nc net.Conn, sc *gortmplib.ServerConn, pub Publi
 	case err == nil, errors.Is(err, errUnpublished):
 		err = nil
 		log.Info("rtmp publish ended", "reason", "publisher left", "units", ses.units, "began", ses.begun)
-	case errors.Is(err, io.EOF), errors.Is(err, ErrConnectionLost):
+	case errors.Is(err, ErrConnectionLost):
 		// No FCUnpublish/deleteStream: the encoder crashed or the network
 		// dropped, so the live layer may wait for it to come back.
-		if !errors.Is(err, ErrConnectionLost) {
-			err = ErrConnectionLost
-		}
 		log.Info("rtmp publish ended", "reason", err, "units", ses.units, "began", ses.begun)
 	case errors.Is(err, ErrServerClosed):
 		log.Info("rtmp publish ended", "reason", err, "units", ses.units)

@@ -63,33 +63,14 @@ func scaled(plan []Rendition) []Rendition {
 // input.
 func Args(cfg ArgsConfig) []string {
 	rends := scaled(cfg.Plan)
-	enc := cfg.Ladder.encoder()
 	args := []string{"-hide_banner", "-nostdin", "-nostats", "-loglevel", "level+info", "-y"}
-	if enc == EncoderVAAPI {
-		dev := cfg.Ladder.VAAPIDevice
-		if dev == "" {
-			dev = DefaultVAAPIDevice
-		}
-		args = append(args, "-vaapi_device", dev)
-	}
+	args = append(args, deviceArgs(cfg.Ladder)...)
 	args = append(args, inputArgs()...)
-	if graph := filterGraph(cfg, rends, enc); graph != "" {
+	if graph := filterGraph(cfg, rends, cfg.Ladder.encoder()); graph != "" {
 		args = append(args, "-filter_complex", graph)
 	}
 	for i, r := range rends {
-		args = append(args, "-map", fmt.Sprintf("[v%d]", i))
-		if cfg.Source.Audio != nil {
-			args = append(args, "-map", "0:a:0")
-		}
-		args = append(args, encoderArgs(cfg.Ladder, r)...)
-		args = append(args, "-fps_mode", "passthrough", "-enc_time_base:v", "1:90000")
-		if cfg.Source.Audio != nil {
-			args = append(args, "-c:a", "copy")
-		}
-		args = append(args,
-			"-muxdelay", "0", "-muxpreload", "0", "-flush_packets", "1",
-			"-omit_video_pes_length", "0", "-pes_payload_size", "0",
-			"-f", "mpegts", "pipe:"+strconv.Itoa(FirstOutputFD+i))
+		args = append(args, renditionArgs(cfg, i, r)...)
 	}
 	if cfg.ThumbnailPath != "" {
 		args = append(args, "-map", "[thumb]", "-c:v", "mjpeg", "-q:v", "5",
@@ -97,6 +78,47 @@ func Args(cfg ArgsConfig) []string {
 			cfg.ThumbnailPath)
 	}
 	return append(args, "-progress", "pipe:"+strconv.Itoa(FirstOutputFD+len(rends)))
+}
+
+func deviceArgs(l Ladder) []string {
+	if l.encoder() != EncoderVAAPI {
+		return nil
+	}
+	if l.VAAPIDevice != "" {
+		return []string{"-vaapi_device", l.VAAPIDevice}
+	}
+	return []string{"-vaapi_device", DefaultVAAPIDevice}
+}
+
+// renditionArgs returns the output options of scaled rendition i.
+func renditionArgs(cfg ArgsConfig, i int, r Rendition) []string {
+	args := []string{"-map", fmt.Sprintf("[v%d]", i)}
+	if cfg.Source.Audio != nil {
+		args = append(args, "-map", "0:a:0")
+	}
+	args = append(args, encoderArgs(cfg.Ladder, r)...)
+	// The nominal rate for rate control: without it, a source whose SPS has
+	// no timing info makes ffmpeg assume 90000 fps. When the source rate is
+	// unknown, the cap is the best guess.
+	srcFPS := 0.0
+	if cfg.Source.Video != nil {
+		srcFPS = cfg.Source.Video.FPS
+	}
+	fps := outputFPS(srcFPS, r.MaxFPS)
+	if fps == 0 {
+		fps = r.MaxFPS
+	}
+	if fps > 0 {
+		args = append(args, "-r", formatFloat(fps))
+	}
+	args = append(args, "-fps_mode", "passthrough", "-enc_time_base:v", "1:90000")
+	if cfg.Source.Audio != nil {
+		args = append(args, "-c:a", "copy")
+	}
+	return append(args,
+		"-muxdelay", "0", "-muxpreload", "0", "-flush_packets", "1",
+		"-omit_video_pes_length", "0", "-pes_payload_size", "0",
+		"-f", "mpegts", "pipe:"+strconv.Itoa(FirstOutputFD+i))
 }
 
 // inputArgs makes ffmpeg start right after the first key frame and audio
@@ -176,7 +198,7 @@ func width(r Rendition) string {
 }
 
 func formatFloat(f float64) string {
-	return strconv.FormatFloat(f, 'f', -1, 64)
+	return strconv.FormatFloat(f, 'g', 6, 64)
 }
 
 // encoderArgs returns the video encoder options of one rendition.
@@ -209,13 +231,7 @@ func encoderArgs(l Ladder, r Rendition) []string {
 func PlainArgs(cfg ArgsConfig, input string) []string {
 	rends := scaled(cfg.Plan)
 	args := []string{"-hide_banner", "-nostdin", "-nostats", "-loglevel", "error"}
-	if cfg.Ladder.encoder() == EncoderVAAPI {
-		dev := cfg.Ladder.VAAPIDevice
-		if dev == "" {
-			dev = DefaultVAAPIDevice
-		}
-		args = append(args, "-vaapi_device", dev)
-	}
+	args = append(args, deviceArgs(cfg.Ladder)...)
 	args = append(args, "-i", input)
 	cfg.ThumbnailPath = ""
 	if graph := filterGraph(cfg, rends, cfg.Ladder.encoder()); graph != "" {
@@ -230,4 +246,17 @@ func PlainArgs(cfg ArgsConfig, input string) []string {
 		args = append(args, "-f", "null", "-")
 	}
 	return args
+}
+
+// outputFPS is the frame rate after the MaxFPS cap, 0 when unknown.
+func outputFPS(src, maxFPS float64) float64 {
+	if maxFPS <= 0 || src <= maxFPS {
+		return src
+	}
+	// The select filter keeps frames at least fpsCapSlack/maxFPS apart.
+	keepEvery := 1
+	for float64(keepEvery)/src < fpsCapSlack/maxFPS {
+		keepEvery++
+	}
+	return src / float64(keepEvery)
 }

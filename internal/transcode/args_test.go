@@ -33,46 +33,46 @@ func TestArgsExactListPerEncoder(t *testing.T) {
 		{EncoderX264, "", "", wantInput + `
 			-filter_complex [0:v:0]split=3[s0][s1][s2];[s0]scale=854:480[v0];[s1]scale=640:360[v1];[s2]select='isnan(prev_selected_t)+gte(t-prev_selected_t,10)',scale=640:360[thumb]
 			-map [v0] -map 0:a:0 -c:v libx264 -preset superfast -tune zerolatency -sc_threshold 0 -threads 2 -pix_fmt yuv420p
-			-b:v 1400k -maxrate 1400k -bufsize 1400k ` + wantGOP + ` ` + wantMux + ` pipe:3
+			-b:v 1400k -maxrate 1400k -bufsize 1400k ` + wantGOP + ` -r 30 ` + wantMux + ` pipe:3
 			-map [v1] -map 0:a:0 -c:v libx264 -preset superfast -tune zerolatency -sc_threshold 0 -threads 2 -pix_fmt yuv420p
-			-b:v 800k -maxrate 800k -bufsize 800k ` + wantGOP + ` ` + wantMux + ` pipe:4
+			-b:v 800k -maxrate 800k -bufsize 800k ` + wantGOP + ` -r 30 ` + wantMux + ` pipe:4
 			` + wantThumb},
 		{EncoderX264, "veryfast", "", wantInput + `
 			-filter_complex [0:v:0]split=3[s0][s1][s2];[s0]scale=854:480[v0];[s1]scale=640:360[v1];[s2]select='isnan(prev_selected_t)+gte(t-prev_selected_t,10)',scale=640:360[thumb]
 			-map [v0] -map 0:a:0 -c:v libx264 -preset veryfast -tune zerolatency -sc_threshold 0 -threads 2 -pix_fmt yuv420p
-			-b:v 1400k -maxrate 1400k -bufsize 1400k ` + wantGOP + ` ` + wantMux + ` pipe:3
+			-b:v 1400k -maxrate 1400k -bufsize 1400k ` + wantGOP + ` -r 30 ` + wantMux + ` pipe:3
 			-map [v1] -map 0:a:0 -c:v libx264 -preset veryfast -tune zerolatency -sc_threshold 0 -threads 2 -pix_fmt yuv420p
-			-b:v 800k -maxrate 800k -bufsize 800k ` + wantGOP + ` ` + wantMux + ` pipe:4
+			-b:v 800k -maxrate 800k -bufsize 800k ` + wantGOP + ` -r 30 ` + wantMux + ` pipe:4
 			` + wantThumb},
 		{EncoderNVENC, "", "", wantInput + `
 			-filter_complex [0:v:0]split=3[s0][s1][s2];[s0]scale=854:480[v0];[s1]scale=640:360[v1];[s2]select='isnan(prev_selected_t)+gte(t-prev_selected_t,10)',scale=640:360[thumb]
 			-map [v0] -map 0:a:0 -c:v h264_nvenc -preset p4 -tune ll -zerolatency 1 -delay 0 -rc-lookahead 0 -forced-idr 1 -pix_fmt yuv420p
-			-b:v 1400k -maxrate 1400k -bufsize 1400k ` + wantGOP + ` ` + wantMux + ` pipe:3
+			-b:v 1400k -maxrate 1400k -bufsize 1400k ` + wantGOP + ` -r 30 ` + wantMux + ` pipe:3
 			-map [v1] -map 0:a:0 -c:v h264_nvenc -preset p4 -tune ll -zerolatency 1 -delay 0 -rc-lookahead 0 -forced-idr 1 -pix_fmt yuv420p
-			-b:v 800k -maxrate 800k -bufsize 800k ` + wantGOP + ` ` + wantMux + ` pipe:4
+			-b:v 800k -maxrate 800k -bufsize 800k ` + wantGOP + ` -r 30 ` + wantMux + ` pipe:4
 			` + wantThumb},
 		{EncoderVAAPI, "", "", `-hide_banner -nostdin -nostats -loglevel level+info -y -vaapi_device /dev/dri/renderD128
 			-analyzeduration 1 -threads 1 -f mpegts -i pipe:0 -copyts
 			-filter_complex [0:v:0]split=3[s0][s1][s2];[s0]format=nv12,hwupload,scale_vaapi=w=854:h=480[v0];[s1]format=nv12,hwupload,scale_vaapi=w=640:h=360[v1];[s2]select='isnan(prev_selected_t)+gte(t-prev_selected_t,10)',scale=640:360[thumb]
 			-map [v0] -map 0:a:0 -c:v h264_vaapi -async_depth 1
-			-b:v 1400k -maxrate 1400k -bufsize 1400k ` + wantGOP + ` ` + wantMux + ` pipe:3
+			-b:v 1400k -maxrate 1400k -bufsize 1400k ` + wantGOP + ` -r 30 ` + wantMux + ` pipe:3
 			-map [v1] -map 0:a:0 -c:v h264_vaapi -async_depth 1
-			-b:v 800k -maxrate 800k -bufsize 800k ` + wantGOP + ` ` + wantMux + ` pipe:4
+			-b:v 800k -maxrate 800k -bufsize 800k ` + wantGOP + ` -r 30 ` + wantMux + ` pipe:4
 			` + wantThumb},
 		{EncoderVAAPI, "", "/dev/dri/renderD129", `-hide_banner -nostdin -nostats -loglevel level+info -y -vaapi_device /dev/dri/renderD129
 			-analyzeduration 1 -threads 1 -f mpegts -i pipe:0 -copyts
 			-filter_complex [0:v:0]split=3[s0][s1][s2];[s0]format=nv12,hwupload,scale_vaapi=w=854:h=480[v0];[s1]format=nv12,hwupload,scale_vaapi=w=640:h=360[v1];[s2]select='isnan(prev_selected_t)+gte(t-prev_selected_t,10)',scale=640:360[thumb]
 			-map [v0] -map 0:a:0 -c:v h264_vaapi -async_depth 1
-			-b:v 1400k -maxrate 1400k -bufsize 1400k ` + wantGOP + ` ` + wantMux + ` pipe:3
+			-b:v 1400k -maxrate 1400k -bufsize 1400k ` + wantGOP + ` -r 30 ` + wantMux + ` pipe:3
 			-map [v1] -map 0:a:0 -c:v h264_vaapi -async_depth 1
-			-b:v 800k -maxrate 800k -bufsize 800k ` + wantGOP + ` ` + wantMux + ` pipe:4
+			-b:v 800k -maxrate 800k -bufsize 800k ` + wantGOP + ` -r 30 ` + wantMux + ` pipe:4
 			` + wantThumb},
 		{EncoderQSV, "", "", wantInput + `
 			-filter_complex [0:v:0]split=3[s0][s1][s2];[s0]scale=854:480[v0];[s1]scale=640:360[v1];[s2]select='isnan(prev_selected_t)+gte(t-prev_selected_t,10)',scale=640:360[thumb]
 			-map [v0] -map 0:a:0 -c:v h264_qsv -preset veryfast -look_ahead 0 -async_depth 1 -forced_idr 1 -pix_fmt nv12
-			-b:v 1400k -maxrate 1400k -bufsize 1400k ` + wantGOP + ` ` + wantMux + ` pipe:3
+			-b:v 1400k -maxrate 1400k -bufsize 1400k ` + wantGOP + ` -r 30 ` + wantMux + ` pipe:3
 			-map [v1] -map 0:a:0 -c:v h264_qsv -preset veryfast -look_ahead 0 -async_depth 1 -forced_idr 1 -pix_fmt nv12
-			-b:v 800k -maxrate 800k -bufsize 800k ` + wantGOP + ` ` + wantMux + ` pipe:4
+			-b:v 800k -maxrate 800k -bufsize 800k ` + wantGOP + ` -r 30 ` + wantMux + ` pipe:4
 			` + wantThumb},
 	}
 	for _, tt := range tests {
@@ -104,14 +104,16 @@ func TestArgsCapFPSOnlyWhenTheSourceIsFaster(t *testing.T) {
 	l := Ladder{Renditions: []Rendition{{Name: "480p", Height: 480, VideoKbps: 1400, MaxFPS: 30}}}
 	const capped = "[s0]select='key+isnan(prev_selected_t)+gte(t-prev_selected_t,0.03)',scale=854:480[v0]"
 	tests := []struct {
-		name string
-		fps  float64
-		want string
+		name     string
+		fps      float64
+		want     string
+		wantRate string
 	}{
-		{"60 fps source is capped", 60, capped},
-		{"unknown frame rate is capped (no-op when slower)", 0, capped},
-		{"30 fps source is not", 30, "[s0]scale=854:480[v0]"},
-		{"25 fps source is not", 25, "[s0]scale=854:480[v0]"},
+		{"60 fps source is capped", 60, capped, "30"},
+		{"50 fps source is capped to 25", 50, capped, "25"},
+		{"unknown frame rate is capped (no-op when slower)", 0, capped, "30"},
+		{"30 fps source is not", 30, "[s0]scale=854:480[v0]", "30"},
+		{"NTSC source is not", 30000.0 / 1001, "[s0]scale=854:480[v0]", "29.97"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -120,6 +122,9 @@ func TestArgsCapFPSOnlyWhenTheSourceIsFaster(t *testing.T) {
 			graph := args[slices.Index(args, "-filter_complex")+1]
 			if want := "[0:v:0]split=1[s0];" + tt.want; graph != want {
 				t.Errorf("graph %q, want %q", graph, want)
+			}
+			if rate := args[slices.Index(args, "-r")+1]; rate != tt.wantRate {
+				t.Errorf("-r %s, want %s", rate, tt.wantRate)
 			}
 		})
 	}

@@ -54,56 +54,24 @@ const stderrTailLines = 12
 func (t *Transcoder) spawn() (*process, error) {
 	p := &process{
 		t:       t,
-		in:      make(chan *media.Unit, inputQueue),
+		in:      make(chan *media.Unit, t.queueLen),
 		needKey: true,
 		tlReady: make(chan struct{}),
 		exited:  make(chan struct{}),
 	}
-	var all []*os.File
-	closeAll := func(fs []*os.File) {
-		for _, f := range fs {
-			_ = f.Close()
-		}
-	}
-	pipe := func() (r, w *os.File, err error) {
-		r, w, err = os.Pipe()
-		if err == nil {
-			all = append(all, r, w)
-		}
-		return r, w, err
-	}
-	stdinR, stdinW, err := pipe()
+	child, err := p.openPipes(len(t.rends))
 	if err != nil {
 		return nil, err
 	}
-	stderrR, stderrW, err := pipe()
-	if err != nil {
-		closeAll(all)
-		return nil, err
-	}
-	var extra []*os.File
-	for range len(t.rends) + 1 { // renditions, then progress
-		r, w, err := pipe()
-		if err != nil {
-			closeAll(all)
-			return nil, err
-		}
-		p.outs = append(p.outs, r)
-		extra = append(extra, w)
-	}
-	p.progressR, p.outs = p.outs[len(p.outs)-1], p.outs[:len(p.outs)-1]
-	p.stdin, p.stderrR = stdinW, stderrR
-
 	p.cmd = exec.Command(t.cfg.FFmpegPath, t.args...)
-	p.cmd.Stdin, p.cmd.Stderr, p.cmd.ExtraFiles = stdinR, stderrW, extra
-	if err := p.cmd.Start(); err != nil {
-		closeAll(all)
+	p.cmd.Stdin, p.cmd.Stderr, p.cmd.ExtraFiles = child[0], child[1], child[2:]
+	err = p.cmd.Start()
+	// Close the child's ends here so that our readers see EOF when it dies.
+	closeFiles(child)
+	if err != nil {
+		closeFiles(append(p.outs, p.stdin, p.stderrR, p.progressR))
 		return nil, err
 	}
-	// Close the child's ends here so that our readers see EOF when it dies.
-	closeAll([]*os.File{stdinR, stderrW})
-	closeAll(extra)
-
 	p.wg.Add(4 + len(p.outs))
 	go func() {
 		defer p.wg.Done()
@@ -127,6 +95,35 @@ func (t *Transcoder) spawn() (*process, error) {
 	return p, nil
 }
 
+// openPipes creates stdin, stderr, one pipe per rendition and the progress
+// pipe. It keeps our ends in p and returns the child's: stdin, stderr, then
+// the ExtraFiles (renditions, progress).
+func (p *process) openPipes(renditions int) (child []*os.File, err error) {
+	var ours []*os.File
+	for i := range renditions + 3 {
+		r, w, err := os.Pipe()
+		if err != nil {
+			closeFiles(append(ours, child...))
+			return nil, err
+		}
+		if i == 0 { // stdin: ffmpeg reads
+			ours, child = append(ours, w), append(child, r)
+		} else {
+			ours, child = append(ours, r), append(child, w)
+		}
+	}
+	p.stdin, p.stderrR = ours[0], ours[1]
+	n := len(ours)
+	p.outs, p.progressR = ours[2:n-1:n-1], ours[n-1] // capped: appending to outs must not clobber progressR
+	return child, nil
+}
+
+func closeFiles(fs []*os.File) {
+	for _, f := range fs {
+		_ = f.Close()
+	}
+}
+
 // kill kills ffmpeg if it still runs.
 func (p *process) kill() {
 	select {
@@ -143,9 +140,7 @@ func (p *process) stop() {
 		p.kill()
 		<-p.exited
 		p.wg.Wait()
-		for _, f := range append(p.outs, p.progressR, p.stderrR) {
-			_ = f.Close()
-		}
+		closeFiles(append(p.outs, p.progressR, p.stderrR))
 	})
 }
 
@@ -186,6 +181,12 @@ func (p *process) logStderr() {
 // feed writes queued units to ffmpeg's stdin as MPEG-TS until the queue is
 // closed (the source ended: closing stdin lets ffmpeg flush and exit) or
 // ffmpeg exits.
+//
+// Each video frame leaves ffmpeg about two frame intervals after it went in
+// (measured): the MPEG-TS demuxer holds a video PES until the next one
+// starts (video PES carry no length), then the H.264 parser holds the access
+// unit until it sees the next one begin. A trailing delimiter NAL to end the
+// access unit early makes the parser give frames the wrong timestamps.
 func (p *process) feed() {
 	defer p.wg.Done()
 	defer func() { _ = p.stdin.Close() }()
@@ -202,14 +203,7 @@ func (p *process) feed() {
 		p.t.log.Error("mpegts writer", "err", err)
 		return
 	}
-	started := false
-	// ffmpeg's probing (-analyzeduration 1) ends at the third packet of any
-	// stream; -c:a copy fails unless an audio packet was among them. So hold
-	// the epoch's video after its key frame until the first audio frame is
-	// written (normally within one AAC frame, 21 ms), for at most a second.
-	var held []*media.Unit
-	var holdUntil time.Time
-	awaitAudio := audio != nil
+	var gate *startGate
 	for {
 		var u *media.Unit
 		var ok bool
@@ -223,22 +217,12 @@ func (p *process) feed() {
 			return
 		}
 		batch := []*media.Unit{u}
-		switch {
-		case !started:
-			p.tl = timeline{base: u.DTS} // the pump starts every epoch on a key frame
+		if gate == nil { // the pump starts every epoch on a key frame
+			p.tl = timeline{base: u.DTS}
 			close(p.tlReady)
-			started, holdUntil = true, time.Now().Add(time.Second)
-		case awaitAudio && u.Kind == media.KindVideo && time.Now().Before(holdUntil):
-			held = append(held, u)
-			continue
-		case awaitAudio:
-			awaitAudio = false
-			if u.Kind == media.KindAudio {
-				batch = append(batch, held...)
-			} else {
-				batch = append(held, u)
-			}
-			held = nil
+			gate = &startGate{waiting: true, needAudio: audio != nil, until: time.Now().Add(time.Second)}
+		} else {
+			batch = gate.pass(u, time.Now())
 		}
 		for _, u := range batch {
 			if err := p.write(w, video, audio, u); err != nil {
@@ -250,6 +234,48 @@ func (p *process) feed() {
 		}
 		p.pendingSince.CompareAndSwap(0, time.Now().UnixNano())
 	}
+}
+
+// startGate orders an epoch's first units for ffmpeg's stream probe, which
+// (with -analyzeduration 1) ends at the fourth packet of any stream and must
+// have seen both streams by then. ffmpeg hands on a video frame only when
+// the frame after next starts (see feed), so after the first key frame the
+// gate writes the next two video frames, then the audio that came meanwhile,
+// then the rest. Without it, a burst of audio after the key frame ends the
+// probe without video parameters (ffmpeg then assumes 90000 fps and x264's
+// rate control breaks), and audio that lags ends it without audio parameters
+// (-c:a copy then fails). It gives up waiting at until.
+type startGate struct {
+	waiting   bool
+	needAudio bool
+	until     time.Time
+	held      []*media.Unit
+}
+
+// startVideoFrames is how many video frames after the key frame go before
+// the first audio frame.
+const startVideoFrames = 2
+
+// pass returns the units to write now.
+func (g *startGate) pass(u *media.Unit, now time.Time) []*media.Unit {
+	if !g.waiting {
+		return []*media.Unit{u}
+	}
+	g.held = append(g.held, u)
+	var video, audio []*media.Unit
+	for _, h := range g.held {
+		if h.Kind == media.KindAudio {
+			audio = append(audio, h)
+		} else {
+			video = append(video, h)
+		}
+	}
+	if (len(video) < startVideoFrames || g.needAudio && len(audio) == 0) && now.Before(g.until) {
+		return nil
+	}
+	g.waiting, g.held = false, nil
+	n := min(len(video), startVideoFrames)
+	return append(append(video[:n:n], audio...), video[n:]...)
 }
 
 var errEmptyUnit = errors.New("empty unit")

@@ -96,6 +96,7 @@ type Transcoder struct {
 	sinks    []Sink
 	args     []string
 	audioCfg *mpeg4audio.Config
+	queueLen int
 	log      *slog.Logger
 	running  atomic.Bool
 
@@ -105,6 +106,9 @@ type Transcoder struct {
 	stats Stats
 	past  progress // summed counts of finished processes
 	live  progress // last block of the running process
+	// liveAt is when live arrived; used to derive Speed when ffmpeg
+	// reports none (it says 0x for -copyts MPEG-TS outputs).
+	liveAt time.Time
 }
 
 // New validates cfg and returns a Transcoder; nothing runs until Run.
@@ -125,7 +129,7 @@ func New(cfg Config) (*Transcoder, error) {
 	if v == nil || len(v.SPS) == 0 || len(v.PPS) == 0 || v.Width <= 0 || v.Height <= 0 {
 		return nil, errors.New("transcode: source needs an H.264 track with SPS, PPS and size")
 	}
-	t := &Transcoder{cfg: cfg, log: cfg.Logger}
+	t := &Transcoder{cfg: cfg, log: cfg.Logger, queueLen: inputQueue}
 	if a := cfg.Source.Audio; a != nil {
 		var conf mpeg4audio.Config
 		if err := conf.Unmarshal(a.Config); err != nil {
@@ -156,19 +160,6 @@ func New(cfg Config) (*Transcoder, error) {
 	}
 	t.args = Args(ArgsConfig{Ladder: cfg.Ladder, Plan: t.plan, Source: cfg.Source, ThumbnailPath: cfg.ThumbnailPath})
 	return t, nil
-}
-
-// outputFPS is the frame rate after the MaxFPS cap, 0 when unknown.
-func outputFPS(src, maxFPS float64) float64 {
-	if maxFPS <= 0 || src <= maxFPS {
-		return src
-	}
-	// The select filter keeps frames at least fpsCapSlack/maxFPS apart.
-	keepEvery := 1
-	for float64(keepEvery)/src < fpsCapSlack/maxFPS {
-		keepEvery++
-	}
-	return src / float64(keepEvery)
 }
 
 // Plan returns the effective ladder for the source (see Ladder.Plan).
@@ -283,9 +274,9 @@ func (t *Transcoder) supervise(ctx context.Context, srcDone <-chan error) error 
 		} else {
 			failures++
 		}
-		delay := min(t.cfg.RestartDelay<<min(failures, 6), maxRestartDelay)
-		if failures == 0 {
-			delay = t.cfg.RestartDelay
+		delay := t.cfg.RestartDelay
+		if failures > 1 { // back off while ffmpeg dies without output
+			delay = min(delay<<min(failures-1, 6), maxRestartDelay)
 		}
 		timer := time.NewTimer(delay)
 		select {
@@ -317,7 +308,7 @@ func (t *Transcoder) start() (*process, error) {
 		return nil, nil
 	}
 	t.cur = p
-	t.live = progress{}
+	t.live, t.liveAt = progress{}, time.Time{}
 	t.mu.Unlock()
 	t.log.Debug("ffmpeg started", "pid", p.cmd.Process.Pid, "args", strings.Join(t.args, " "))
 	return p, nil
@@ -366,17 +357,15 @@ func (t *Transcoder) finish(p *process, crashed bool) {
 	t.past.Frame += t.live.Frame
 	t.past.DropFrames += t.live.DropFrames
 	t.past.DupFrames += t.live.DupFrames
-	t.live = progress{}
+	t.live, t.liveAt = progress{}, time.Time{}
 	if ps := p.cmd.ProcessState; ps != nil {
 		t.stats.CPUTime += ps.UserTime() + ps.SystemTime()
 	}
 	if crashed {
-		tail := p.stderrTail()
-		last := ""
-		if len(tail) > 0 {
-			last = ": " + tail[len(tail)-1]
+		t.stats.LastError = fmt.Sprintf("ffmpeg exited (%v)", p.waitErr)
+		if cause := firstError(p.stderrTail()); cause != "" {
+			t.stats.LastError += ": " + cause
 		}
-		t.stats.LastError = fmt.Sprintf("ffmpeg exited (%v)%s", p.waitErr, last)
 	}
 	t.mu.Unlock()
 	if crashed {
@@ -387,7 +376,33 @@ func (t *Transcoder) finish(p *process, crashed bool) {
 func (t *Transcoder) setProgress(p *process, pr progress) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.cur == p {
-		t.live = pr
+	if t.cur != p {
+		return
 	}
+	now := time.Now()
+	if pr.Speed == 0 {
+		pr.Speed = t.live.Speed
+		fps := 0.0
+		if len(t.outFPS) > 0 {
+			fps = t.outFPS[0]
+		}
+		if dt := now.Sub(t.liveAt).Seconds(); fps > 0 && !t.liveAt.IsZero() && dt > 0 && pr.Frame > t.live.Frame {
+			pr.Speed = float64(pr.Frame-t.live.Frame) / dt / fps
+		}
+	}
+	t.live, t.liveAt = pr, now
+}
+
+// firstError picks the root cause from ffmpeg's last lines: the first one
+// logged at error level or worse (-loglevel level+...), else the last line.
+func firstError(lines []string) string {
+	for _, l := range lines {
+		if strings.Contains(l, "[error]") || strings.Contains(l, "[fatal]") {
+			return l
+		}
+	}
+	if len(lines) > 0 {
+		return lines[len(lines)-1]
+	}
+	return ""
 }

@@ -16,7 +16,9 @@ type Func func(ctx context.Context, args []string, out io.Writer) error
 
 // Benchmarks returns the benchmarks by name.
 func Benchmarks() map[string]Func {
-	return map[string]Func{}
+	return map[string]Func{
+		"origin": Origin,
+	}
 }
 
 // Run runs the benchmark called name.

@@ -3,6 +3,7 @@ package hls
 import (
 	"context"
 	"log/slog"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -180,7 +181,11 @@ func (rend *Rendition) serveFile(w http.ResponseWriter, r *http.Request, name st
 }
 
 func (rend *Rendition) servePlaylist(w http.ResponseWriter, r *http.Request) {
-	d, err := ParseDirectives(r.URL.Query())
+	var d Directives
+	var err error
+	if r.URL.RawQuery != "" {
+		d, err = ParseDirectives(r.URL.Query())
+	}
 	if err != nil {
 		httpError(w, http.StatusBadRequest, cacheNever, err.Error())
 		return
@@ -309,12 +314,13 @@ func (rend *Rendition) isNextPartLocked(msn uint64, p int) bool {
 }
 
 func (rend *Rendition) serveSegment(w http.ResponseWriter, r *http.Request, msn uint64) {
-	var data []byte
+	var parts []*part
+	var size int
 	var gap bool
 	find := func() bool {
 		s := rend.segmentLocked(msn)
 		if s != nil && s.complete {
-			data, gap = s.data, s.gap
+			parts, size, gap = s.parts, s.size, s.gap
 			return true
 		}
 		return s == nil
@@ -328,20 +334,58 @@ func (rend *Rendition) serveSegment(w http.ResponseWriter, r *http.Request, msn 
 		defer cancel()
 		rend.waitFor(ctx, func() bool { return find() || rend.ended })
 	}
-	if data == nil || gap {
+	if parts == nil || gap {
 		httpError(w, http.StatusNotFound, cacheNotYet, "segment not available")
 		return
 	}
-	writeBody(w, http.StatusOK, contentTypeMP4, cacheImmutable, data)
+	// A segment is its parts back to back; write them with one writev.
+	bufs := make(net.Buffers, len(parts))
+	for i, p := range parts {
+		bufs[i] = p.data
+	}
+	setHeaders(w.Header(), contentTypeMP4, cacheImmutable, size)
+	w.WriteHeader(http.StatusOK)
+	if r.Method != http.MethodHead {
+		bufs.WriteTo(w) //nolint:errcheck // the client went away; nothing to do
+	}
 }
 
 func writeBody(w http.ResponseWriter, status int, contentType, cacheControl string, body []byte) {
-	h := w.Header()
-	h.Set("Content-Type", contentType)
-	h.Set("Cache-Control", cacheControl)
-	h.Set("Content-Length", strconv.Itoa(len(body)))
+	setHeaders(w.Header(), contentType, cacheControl, len(body))
 	w.WriteHeader(status)
 	w.Write(body) //nolint:errcheck // the client went away; nothing to do
+}
+
+// Header values are shared, preallocated slices: setting them costs no
+// allocation on the hot path. The keys are already canonical.
+func headerValue(v string) []string {
+	switch v {
+	case contentTypePlaylist:
+		return hvPlaylist
+	case contentTypeMP4:
+		return hvMP4
+	case cacheImmutable:
+		return hvImmutable
+	case cacheBlocking:
+		return hvBlocking
+	case cachePlain:
+		return hvPlain
+	}
+	return []string{v}
+}
+
+var (
+	hvPlaylist  = []string{contentTypePlaylist}
+	hvMP4       = []string{contentTypeMP4}
+	hvImmutable = []string{cacheImmutable}
+	hvBlocking  = []string{cacheBlocking}
+	hvPlain     = []string{cachePlain}
+)
+
+func setHeaders(h http.Header, contentType, cacheControl string, length int) {
+	h["Content-Type"] = headerValue(contentType)
+	h["Cache-Control"] = headerValue(cacheControl)
+	h["Content-Length"] = []string{strconv.Itoa(length)}
 }
 
 func httpError(w http.ResponseWriter, status int, cacheControl, msg string) {

@@ -37,7 +37,7 @@ type segment struct {
 	parts         []*part
 	complete      bool
 	duration      time.Duration
-	data          []byte
+	size          int // bytes of all parts; the segment is served as its parts in order
 	frames        int
 }
 
@@ -364,17 +364,13 @@ func (r *Rendition) closeSegment() {
 		return
 	}
 	var size int
-	for _, p := range seg.parts {
-		size += len(p.data)
-	}
-	data := make([]byte, 0, size)
 	var dur time.Duration
 	for _, p := range seg.parts {
-		data = append(data, p.data...)
+		size += len(p.data)
 		dur += p.duration
 	}
 	r.mu.Lock()
-	seg.data, seg.duration, seg.complete = data, dur, true
+	seg.size, seg.duration, seg.complete = size, dur, true
 	if len(seg.parts) == 0 {
 		// Nothing was produced: drop the empty segment rather than list it.
 		r.segments = r.segments[:len(r.segments)-1]

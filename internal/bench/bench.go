@@ -17,7 +17,10 @@ type Func func(ctx context.Context, args []string, out io.Writer) error
 // Benchmarks returns the benchmarks by name.
 func Benchmarks() map[string]Func {
 	return map[string]Func{
-		"origin": Origin,
+		"startup":   Startup,
+		"latency":   Latency,
+		"transcode": TranscodeCost,
+		"origin":    Origin,
 	}
 }
 

@@ -8,7 +8,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"os/exec"
 	"strconv"
@@ -50,11 +49,7 @@ func Latency(ctx context.Context, args []string, out io.Writer) error {
 	if *duration <= 0 || *fps <= 0 {
 		return errors.New("latency: -duration and -fps must be positive")
 	}
-	logger := slog.New(slog.DiscardHandler)
-	if *verbose {
-		logger = slog.New(newLogTap(true))
-	}
-	rig, err := startRig(ctx, rigConfig{FFmpeg: *ffmpeg, Logger: logger})
+	rig, err := startRig(ctx, rigConfig{FFmpeg: *ffmpeg, Verbose: *verbose})
 	if err != nil {
 		return err
 	}
@@ -77,6 +72,7 @@ type latencyResult struct {
 	warmup     time.Duration
 	duration   time.Duration
 	follow     []*follower
+	complaints []string // the transcoder's ffmpeg warnings
 }
 
 func (rig *benchRig) latencyRun(ctx context.Context, src livetest.Source, warmup, duration time.Duration) (*latencyResult, error) {
@@ -142,6 +138,7 @@ func (rig *benchRig) latencyRun(ctx context.Context, src livetest.Source, warmup
 		}
 	}
 	res.calibrate()
+	res.complaints = rig.tap.since(pub.Started).ffmpegComplaints(slug)
 	return res, nil
 }
 
@@ -198,7 +195,7 @@ func writeLatencyReport(out io.Writer, rig *benchRig, res *latencyResult, comman
 	}
 	fmt.Fprintln(out)
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "rendition\tsize\tparts\tpart dur\tmedian\tp90\tmax\tPART-HOLD-BACK\tplayer latency\tunread\tbatched\t")
+	fmt.Fprintln(tw, "rendition\tsize\tparts\tpart dur\tmin\tmedian\tp90\tmax\tPART-HOLD-BACK\tplayer latency\tunread\tmisaligned\tbatched\t")
 	worst := time.Duration(0)
 	var srcMedian time.Duration = -1
 	medians := map[string]time.Duration{}
@@ -215,14 +212,25 @@ func writeLatencyReport(out io.Writer, rig *benchRig, res *latencyResult, comman
 		if srcMedian < 0 {
 			srcMedian = m
 		}
-		fmt.Fprintf(tw, "%s\t%dx%d\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t\n", f.name, f.width, f.height, len(lat),
-			ms(durs.quantile(0.5)), ms(m), ms(lat.quantile(0.9)), ms(lat.quantile(1)), ms(f.holdBack), ms(player),
-			f.unread, f.batched)
+		fmt.Fprintf(tw, "%s\t%dx%d\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t\n", f.name, f.width, f.height, len(lat),
+			ms(durs.quantile(0.5)), signedMs(lat.quantile(0)), ms(m), ms(lat.quantile(0.9)), ms(lat.quantile(1)), ms(f.holdBack),
+			ms(player), f.unread, f.misaligned, f.batched)
 	}
 	tw.Flush()
 	fmt.Fprintln(out, "\nlatency = part downloaded - frame sent, for the last frame of each part; player latency = median + PART-HOLD-BACK")
-	fmt.Fprintln(out, "unread = parts whose last frame's number could not be read; batched = parts that were already listed")
-	fmt.Fprintln(out, "  with a newer part when the follower saw them (follower lagging)")
+	fmt.Fprintln(out, "unread = parts whose last frame's number could not be read; misaligned = parts whose frame numbers do not")
+	fmt.Fprintln(out, "  run consecutively (both should be 0); batched = parts already listed with a newer part when the follower")
+	fmt.Fprintln(out, "  saw them (follower lagging)")
+	for _, f := range res.follow {
+		if n := len(res.partLatencies(f, res.base)) + f.unread; f.unread*10 > n {
+			fmt.Fprintf(out, "WARNING: %d of %d parts of %s have no readable frame number: its pictures are corrupt\n", f.unread, n, f.name)
+			fmt.Fprintln(out, "  (the frame code survives x264 at these bitrates, see TestFrameCodeSurvivesScalingAndX264);")
+			fmt.Fprintln(out, "  its figures come from the readable parts only")
+		}
+	}
+	for _, c := range res.complaints {
+		fmt.Fprintf(out, "transcoder ffmpeg: %s\n", c)
+	}
 	verdict := "MET"
 	if worst > latencyTarget {
 		verdict = "MISSED"
@@ -245,10 +253,11 @@ type follower struct {
 	width, height int
 	measureFrom   time.Time
 
-	holdBack time.Duration
-	parts    []*fetchedPart // in order
-	batched  int
-	unread   int
+	holdBack   time.Duration
+	parts      []*fetchedPart // in order
+	batched    int
+	unread     int
+	misaligned int
 
 	dec *frameDecoder
 }
@@ -370,8 +379,16 @@ func (f *follower) decoded() error {
 			break // the decoder was stopped before this part
 		}
 		p.firstFrame, p.lastFrame = frames[i], frames[i+p.samples-1]
-		if p.lastFrame < 0 && !p.avail.Before(f.measureFrom) {
-			f.unread++
+		if !p.avail.Before(f.measureFrom) {
+			switch {
+			case p.lastFrame < 0:
+				f.unread++
+			case p.firstFrame >= 0 && p.lastFrame-p.firstFrame != p.samples-1:
+				// Frame numbers must run consecutively through a part
+				// (30 fps renditions), else the frames were matched to the
+				// wrong parts.
+				f.misaligned++
+			}
 		}
 		i += p.samples
 	}
@@ -385,6 +402,7 @@ type frameDecoder struct {
 	queue  chan []byte
 	done   chan struct{}
 	frames []int
+	errs   []string // the first few frame-code errors, for debugging
 	stderr bytes.Buffer
 	err    error
 	once   sync.Once
@@ -432,6 +450,9 @@ func startFrameDecoder(ffmpeg string, width int) (*frameDecoder, error) {
 			n, err := livetest.DecodeFrameCode(buf, width, strip)
 			if err != nil {
 				n = -1
+				if len(d.errs) < 5 {
+					d.errs = append(d.errs, err.Error())
+				}
 			}
 			d.frames = append(d.frames, n)
 		}
@@ -495,6 +516,11 @@ func videoSamples(part []byte, id int) (int, error) {
 	return n, nil
 }
 
+// signedMs is ms that also shows negative durations (a calibration error).
+func signedMs(d time.Duration) string {
+	return strconv.FormatInt(d.Round(time.Millisecond).Milliseconds(), 10) + " ms"
+}
+
 func resolution(s string) (int, int) {
 	w, h, _ := strings.Cut(s, "x")
 	wi, _ := strconv.Atoi(w)
@@ -525,6 +551,8 @@ type plSegment struct {
 	pdt      time.Time
 	parts    []plPart
 	complete bool
+	gap      bool
+	duration time.Duration // EXTINF, once complete
 }
 
 type plPart struct {
@@ -572,6 +600,15 @@ func parseMediaPlaylist(body string) (*mediaPlaylist, error) {
 			s := open()
 			s.parts = append(s.parts, plPart{uri: attr(value, "URI"), duration: attrSeconds(value, "DURATION"),
 				independent: attr(value, "INDEPENDENT") == "YES"})
+		case tag == "#EXTINF":
+			d, _, _ := strings.Cut(value, ",")
+			f, err := strconv.ParseFloat(d, 64)
+			if err != nil {
+				return nil, fmt.Errorf("EXTINF: %w", err)
+			}
+			open().duration = time.Duration(f * float64(time.Second))
+		case tag == "#EXT-X-GAP":
+			open().gap = true
 		case tag == "#EXT-X-ENDLIST":
 			pl.ended = true
 		case line != "" && !strings.HasPrefix(line, "#"):

@@ -17,6 +17,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"text/tabwriter"
 	"time"
 
@@ -39,6 +40,7 @@ func Startup(ctx context.Context, args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("startup", flag.ContinueOnError)
 	fs.SetOutput(out)
 	runs := fs.Int("runs", 5, "number of broadcasts, each on a fresh channel")
+	gop := fs.Int("gop", 30, "publisher key frame interval in frames (30 fps)")
 	poll := fs.Duration("poll", 10*time.Millisecond, "polling interval of the watchers")
 	timeout := fs.Duration("timeout", 15*time.Second, "give up on a run after this long")
 	probe := fs.Bool("probe", true, "decode each rendition's init+first part with ffprobe after the run")
@@ -47,26 +49,26 @@ func Startup(ctx context.Context, args []string, out io.Writer) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if *runs < 1 {
-		return errors.New("startup: -runs must be at least 1")
+	if *runs < 1 || *gop < 1 {
+		return errors.New("startup: -runs and -gop must be at least 1")
 	}
-	tap := newLogTap(*verbose)
-	rig, err := startRig(ctx, rigConfig{FFmpeg: *ffmpeg, Logger: slog.New(tap)})
+	rig, err := startRig(ctx, rigConfig{FFmpeg: *ffmpeg, Verbose: *verbose})
 	if err != nil {
 		return err
 	}
 	defer rig.Close()
 
-	src := livetest.Source{Width: 1280, Height: 720, FPS: 30}
+	src := livetest.Source{Width: 1280, Height: 720, FPS: 30, GOP: *gop}
 	var results []startupRun
 	for i := range *runs {
-		r, err := rig.startupRun(ctx, tap, fmt.Sprintf("startup-%d", i+1), src, *poll, *timeout, *probe)
+		r, err := rig.startupRun(ctx, fmt.Sprintf("startup-%d", i+1), src, *poll, *timeout, *probe)
 		if err != nil {
 			return fmt.Errorf("startup run %d: %w", i+1, err)
 		}
 		results = append(results, r)
 	}
-	writeStartupReport(out, rig, src, results, "livehouse bench startup "+strings.Join(args, " "))
+	bare := measureFFmpegStart(ctx, rig.ffmpegResolved)
+	writeStartupReport(out, rig, src, results, bare, "livehouse bench startup "+strings.Join(args, " "))
 	return nil
 }
 
@@ -74,23 +76,29 @@ func Startup(ctx context.Context, args []string, out io.Writer) error {
 // start of the publisher's ffmpeg process; a negative value was not seen.
 type startupRun struct {
 	connect    time.Duration // TCP connection seen by the proxy
-	firstByte  time.Duration // first byte from the publisher
 	publish    time.Duration // publish command admitted (live: "encoder connected")
 	tracks     time.Duration // tracks detected, ladder created ("channel is live")
 	txSpawn    time.Duration // transcoder ffmpeg started
 	txProbed   time.Duration // transcoder ffmpeg printed its input (probe done)
 	txEncoders time.Duration // last x264 encoder of the transcoder initialised
-	firstPart  map[string]time.Duration
-	mvListed   time.Duration // multivariant playlist listed every rendition
-	ready      time.Duration // ... and init + first part of each were fetched
-	renditions []string
-	probeErr   error
+	// CPU use of the main threads: the publisher until connect, the
+	// transcoder until probed; -1 when not sampled.
+	pubSched, txSched schedSample
+	skipped           int64 // source units the transcoder dropped
+	complaints        []string
+	firstPart         map[string]time.Duration
+	mvListed          time.Duration // multivariant playlist listed every rendition
+	ready             time.Duration // ... and init + first part of each were fetched
+	renditions        []string
+	probeErr          error
 }
 
-func (rig *benchRig) startupRun(ctx context.Context, tap *logTap, slug string, src livetest.Source,
+func (rig *benchRig) startupRun(ctx context.Context, slug string, src livetest.Source,
 	poll, timeout time.Duration, probe bool,
 ) (startupRun, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
+	samplers := &runSamplers{}
+	defer samplers.wait()
 	defer cancel()
 	key, err := rig.srv.CreateChannel(ctx, slug)
 	if err != nil {
@@ -126,12 +134,24 @@ func (rig *benchRig) startupRun(ctx context.Context, tap *logTap, slug string, s
 		mvc <- r
 	}()
 
+	tap := rig.tap
+	tap.setHook(func(e logEvent) {
+		if e.msg == "ffmpeg started" && e.attrs["channel"] == slug {
+			pid, _ := strconv.Atoi(e.attrs["pid"])
+			samplers.start(ctx, "tx", pid)
+		}
+	})
+	defer tap.setHook(nil)
+
 	pub, err := livetest.Publish(ctx, rig.ffmpeg, src, proxy.URL()+"/"+key)
 	if err != nil {
 		return startupRun{}, err
 	}
 	defer rig.unpublish(slug, pub)
 	t0 := pub.Started
+	if pid := findChild(proxy.URL()); pid > 0 {
+		samplers.start(ctx, "pub", pid)
+	}
 
 	var mv mvResult
 	select {
@@ -153,7 +173,7 @@ func (rig *benchRig) startupRun(ctx context.Context, tap *logTap, slug string, s
 		}
 		return t.Sub(t0)
 	}
-	res.connect, res.firstByte = since(proxy.accepted()), since(proxy.firstByte())
+	res.connect = since(proxy.accepted())
 	res.mvListed, res.ready = since(mv.listed), since(mv.ready)
 	for name, at := range parts.snapshot() {
 		res.firstPart[name] = since(at)
@@ -164,12 +184,18 @@ func (rig *benchRig) startupRun(ctx context.Context, tap *logTap, slug string, s
 	res.publish = since(ev.first(func(e logEvent) bool { return e.msg == "encoder connected" && e.attrs["channel"] == slug }))
 	res.tracks = since(ev.first(func(e logEvent) bool { return e.msg == "channel is live" && e.attrs["channel"] == slug }))
 	res.txSpawn = since(ev.first(func(e logEvent) bool { return e.msg == "ffmpeg started" && e.attrs["channel"] == slug }))
-	res.txProbed = since(ev.first(func(e logEvent) bool {
-		return e.msg == "ffmpeg" && e.attrs["channel"] == slug && strings.Contains(e.attrs["line"], "Input #0")
-	}))
 	res.txEncoders = since(ev.last(func(e logEvent) bool {
 		return e.msg == "ffmpeg" && e.attrs["channel"] == slug && strings.Contains(e.attrs["line"], "using cpu capabilities")
 	}))
+	res.pubSched = samplers.at("pub", proxy.accepted())
+	probed := ev.first(func(e logEvent) bool {
+		return e.msg == "ffmpeg" && e.attrs["channel"] == slug && strings.Contains(e.attrs["line"], "Input #0")
+	})
+	res.txProbed, res.txSched = since(probed), samplers.at("tx", probed)
+	if st, ok := rig.srv.Live().StatusOf(slug); ok && st.Transcoder != nil {
+		res.skipped = st.Transcoder.SkippedUnits
+	}
+	res.complaints = ev.ffmpegComplaints(slug)
 	if probe {
 		res.probeErr = rig.probeFiles(ctx, mv.files)
 	}
@@ -245,9 +271,8 @@ func (rig *benchRig) fetchFirstPart(ctx context.Context, playlistURL string) ([]
 
 // firstParts records when each rendition's media playlist first listed a part.
 type firstParts struct {
-	mu      sync.Mutex
-	at      map[string]time.Time
-	changed chan struct{}
+	mu sync.Mutex
+	at map[string]time.Time
 }
 
 func (f *firstParts) set(name string, t time.Time) {
@@ -343,11 +368,11 @@ func (rig *benchRig) probeFiles(ctx context.Context, files map[string][]byte) er
 	return nil
 }
 
-func writeStartupReport(out io.Writer, rig *benchRig, src livetest.Source, runs []startupRun, command string) {
+func writeStartupReport(out io.Writer, rig *benchRig, src livetest.Source, runs []startupRun, bare ffmpegStart, command string) {
 	fmt.Fprintf(out, "Livehouse startup: publisher start -> multivariant lists every rendition, init + first part fetched\n")
 	rig.writeMachine(out)
-	fmt.Fprintf(out, "source: %dx%d %d fps, key frame every 1 s, x264 ultrafast + AAC over RTMP (livetest.Publish)\n",
-		src.Width, src.Height, max(src.FPS, 30))
+	fmt.Fprintf(out, "source: %dx%d %d fps, key frame every %d frames, x264 ultrafast + AAC over RTMP (livetest.Publish)\n",
+		src.Width, src.Height, src.FPS, src.GOP)
 	fmt.Fprintf(out, "ladder: %s; part target %v\n\n", ladderSummary(transcode.DefaultLadder()), rig.partTarget)
 
 	names := runs[0].renditions
@@ -356,12 +381,12 @@ func writeStartupReport(out io.Writer, rig *benchRig, src livetest.Source, runs 
 	for _, n := range names {
 		header = append(header, "part:"+n)
 	}
-	header = append(header, "mv-listed", "READY", "from-accept", "probe")
+	header = append(header, "mv-listed", "READY", "from-accept", "skipped", "probe")
 	fmt.Fprintln(tw, strings.Join(header, "\t")+"\t")
 	cols := func(r startupRun) []time.Duration {
 		c := []time.Duration{r.connect, r.publish, r.tracks, r.txSpawn, r.txProbed, r.txEncoders}
 		for _, n := range names {
-			c = append(c, r.firstPart[n])
+			c = append(c, partOf(r, n))
 		}
 		fromAccept := time.Duration(-1)
 		if r.connect >= 0 {
@@ -377,7 +402,7 @@ func writeStartupReport(out io.Writer, rig *benchRig, src livetest.Source, runs 
 		if r.probeErr != nil {
 			probe = "FAIL"
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t\n", i+1, joinMillis(c), probe)
+		fmt.Fprintf(tw, "%d\t%s\t%d\t%s\t\n", i+1, joinMillis(c), r.skipped, probe)
 	}
 	med := make([]time.Duration, len(all[0]))
 	for j := range med {
@@ -389,12 +414,16 @@ func writeStartupReport(out io.Writer, rig *benchRig, src livetest.Source, runs 
 		}
 		med[j] = col.quantile(0.5)
 	}
-	fmt.Fprintf(tw, "median\t%s\t\t\n", joinMillis(med))
+	fmt.Fprintf(tw, "median\t%s\t\t\t\n", joinMillis(med))
 	tw.Flush()
-	fmt.Fprintln(out, "\n(ms from the publisher's ffmpeg process start; from-accept = READY - connect)")
+	fmt.Fprintln(out, "\n(ms from the publisher's ffmpeg process start; from-accept = READY - connect;")
+	fmt.Fprintln(out, " skipped = source units the transcoder dropped before its ffmpeg took input)")
 	for i, r := range runs {
 		if r.probeErr != nil {
 			fmt.Fprintf(out, "run %d: ffprobe: %v\n", i+1, r.probeErr)
+		}
+		for _, c := range r.complaints {
+			fmt.Fprintf(out, "run %d: transcoder ffmpeg: %s\n", i+1, c)
 		}
 	}
 
@@ -418,37 +447,65 @@ func writeStartupReport(out io.Writer, rig *benchRig, src livetest.Source, runs 
 			}
 		}
 		if len(d) > 0 {
-			fmt.Fprintf(out, "  %-58s %8s\n", label, ms(d.quantile(0.5)))
+			fmt.Fprintf(out, "  %-62s %8s\n", label, ms(d.quantile(0.5)))
 		}
 	}
-	zero := func(startupRun) time.Duration { return 0 }
-	lastPart := func(r startupRun) time.Duration {
-		var l time.Duration = -1
+	type at = func(startupRun) time.Duration
+	zero := at(func(startupRun) time.Duration { return 0 })
+	connect := at(func(r startupRun) time.Duration { return r.connect })
+	publish := at(func(r startupRun) time.Duration { return r.publish })
+	tracks := at(func(r startupRun) time.Duration { return r.tracks })
+	spawn := at(func(r startupRun) time.Duration { return r.txSpawn })
+	probed := at(func(r startupRun) time.Duration { return r.txProbed })
+	encoders := at(func(r startupRun) time.Duration { return r.txEncoders })
+	mv := at(func(r startupRun) time.Duration { return r.mvListed })
+	lastPart := at(func(r startupRun) time.Duration {
+		l := time.Duration(-1)
 		for _, d := range r.firstPart {
 			l = max(l, d)
 		}
 		return l
-	}
-	stage("publisher ffmpeg start -> TCP connect", zero, func(r startupRun) time.Duration { return r.connect })
-	stage("TCP connect -> publish admitted (handshake, connect, publish)", func(r startupRun) time.Duration { return r.connect },
-		func(r startupRun) time.Duration { return r.publish })
-	stage("publish -> tracks known (publisher's first frame + headers)", func(r startupRun) time.Duration { return r.publish },
-		func(r startupRun) time.Duration { return r.tracks })
-	stage("tracks -> transcoder ffmpeg spawned", func(r startupRun) time.Duration { return r.tracks },
-		func(r startupRun) time.Duration { return r.txSpawn })
-	stage("spawned -> input probed (process start + probe)", func(r startupRun) time.Duration { return r.txSpawn },
-		func(r startupRun) time.Duration { return r.txProbed })
-	stage("probed -> x264 encoders initialised (first frame decoded)", func(r startupRun) time.Duration { return r.txProbed },
-		func(r startupRun) time.Duration { return r.txEncoders })
+	})
+	stage("publisher ffmpeg start -> TCP connect", zero, connect)
+	stage("  of which publisher main thread on a CPU", zero, at(func(r startupRun) time.Duration { return r.pubSched.onCPU }))
+	stage("  of which publisher main thread waiting for a CPU", zero, at(func(r startupRun) time.Duration { return r.pubSched.waiting }))
+	stage("TCP connect -> publish admitted (handshake, connect, publish)", connect, publish)
+	stage("publish -> tracks known (publisher's first frame + headers)", publish, tracks)
+	stage("tracks -> transcoder ffmpeg spawned", tracks, spawn)
+	stage("spawned -> input probed (process start, first input, probe)", spawn, probed)
+	stage("  of which transcoder main thread on a CPU", zero, at(func(r startupRun) time.Duration { return r.txSched.onCPU }))
+	stage("  of which transcoder main thread waiting for a CPU", zero, at(func(r startupRun) time.Duration { return r.txSched.waiting }))
+	stage("probed -> x264 encoders initialised (first frame decoded)", probed, encoders)
 	for _, n := range names {
-		stage("tracks -> first part of "+n, func(r startupRun) time.Duration { return r.tracks },
-			func(r startupRun) time.Duration { return partOf(r, n) })
+		stage("tracks -> first part of "+n, tracks, at(func(r startupRun) time.Duration { return partOf(r, n) }))
 	}
-	stage("x264 init -> first part of the last rendition", func(r startupRun) time.Duration { return r.txEncoders }, lastPart)
-	stage("last first part -> multivariant answered", lastPart, func(r startupRun) time.Duration { return r.mvListed })
-	stage("multivariant -> all inits + first parts fetched", func(r startupRun) time.Duration { return r.mvListed },
-		func(r startupRun) time.Duration { return r.ready })
+	stage("x264 init -> first part of the last rendition", encoders, lastPart)
+	stage("tracks -> multivariant lists every rendition", tracks, mv)
+	stage("multivariant -> all inits + first parts fetched", mv, at(func(r startupRun) time.Duration { return r.ready }))
+	if bare.wall > 0 {
+		fmt.Fprintf(out, "reference: a bare ffmpeg run (1 frame of nullsrc to null) takes %s wall, %s CPU here (median of 3)\n",
+			ms(bare.wall), ms(bare.cpu))
+	}
 	fmt.Fprintf(out, "\nreproduce: %s\n", strings.TrimSpace(command))
+}
+
+// ffmpegStart is what launching ffmpeg for a trivial job costs on this
+// machine, as a yardstick for the process start-up inside the stages.
+type ffmpegStart struct{ wall, cpu time.Duration }
+
+func measureFFmpegStart(ctx context.Context, ffmpeg string) ffmpegStart {
+	var walls, cpus timings
+	for range 3 {
+		cmd := exec.CommandContext(ctx, ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "error",
+			"-f", "lavfi", "-i", "nullsrc=s=16x16:d=0.04", "-f", "null", "-")
+		start := time.Now()
+		if err := cmd.Run(); err != nil {
+			return ffmpegStart{}
+		}
+		walls = append(walls, time.Since(start))
+		cpus = append(cpus, cmd.ProcessState.UserTime()+cmd.ProcessState.SystemTime())
+	}
+	return ffmpegStart{wall: walls.quantile(0.5), cpu: cpus.quantile(0.5)}
 }
 
 func partOf(r startupRun, name string) time.Duration {
@@ -471,18 +528,16 @@ func joinMillis(ds []time.Duration) string {
 }
 
 // connProbe is a loopback TCP proxy in front of the RTMP port: it records
-// when the publisher's connection and its first byte arrive, which no server
-// log can tell as precisely.
+// when the publisher's connection arrives, which no server log tells.
 type connProbe struct {
 	ln     net.Listener
 	target string
 	wg     sync.WaitGroup
 
-	mu         sync.Mutex
-	accept     time.Time
-	first      time.Time
-	conns      []net.Conn
-	closed     bool
+	mu     sync.Mutex
+	accept time.Time
+	conns  []net.Conn
+	closed bool
 }
 
 func startConnProbe(target string) (*connProbe, error) {
@@ -526,13 +581,9 @@ func (p *connProbe) serve() {
 			defer up.Close()
 			buf := make([]byte, 32<<10)
 			for {
+				quickAck(c)
 				n, err := c.Read(buf)
 				if n > 0 {
-					p.mu.Lock()
-					if p.first.IsZero() {
-						p.first = time.Now()
-					}
-					p.mu.Unlock()
 					if _, werr := up.Write(buf[:n]); werr != nil {
 						return
 					}
@@ -547,6 +598,23 @@ func (p *connProbe) serve() {
 			defer c.Close()
 			_, _ = io.Copy(c, up)
 		}()
+	}
+}
+
+// quickAck re-arms TCP_QUICKACK (Linux) before each read from the
+// publisher, as the RTMP server does: ffmpeg leaves Nagle's algorithm on, so
+// without it every small write of the RTMP setup waits for a delayed ACK
+// (40 ms) and the probe alone would add ~130 ms.
+func quickAck(c net.Conn) {
+	const tcpQuickAck = 12 // TCP_QUICKACK in linux/tcp.h
+	tc, ok := c.(*net.TCPConn)
+	if !ok || runtime.GOOS != "linux" {
+		return
+	}
+	if rc, err := tc.SyscallConn(); err == nil {
+		_ = rc.Control(func(fd uintptr) {
+			_ = syscall.SetsockoptInt(int(fd), syscall.IPPROTO_TCP, tcpQuickAck, 1)
+		})
 	}
 }
 
@@ -569,12 +637,6 @@ func (p *connProbe) accepted() time.Time {
 	return p.accept
 }
 
-func (p *connProbe) firstByte() time.Time {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.first
-}
-
 // Close stops listening, closes every proxied connection and waits.
 func (p *connProbe) Close() {
 	p.ln.Close()
@@ -590,6 +652,7 @@ func (p *connProbe) Close() {
 // benchRig is a Livehouse server on loopback with a temporary data directory.
 type benchRig struct {
 	srv            *livetest.Server
+	tap            *logTap
 	dir            string
 	ffmpeg         string
 	ffmpegResolved string
@@ -601,7 +664,9 @@ type benchRig struct {
 type rigConfig struct {
 	FFmpeg string
 	HLS    hls.Config
-	Logger *slog.Logger
+	// Verbose prints the server's logs to stderr; they are always kept
+	// in the rig's tap.
+	Verbose bool
 }
 
 func startRig(ctx context.Context, cfg rigConfig) (*benchRig, error) {
@@ -617,8 +682,9 @@ func startRig(ctx context.Context, cfg rigConfig) (*benchRig, error) {
 		return nil, err
 	}
 	load, _ := os.ReadFile("/proc/loadavg")
-	srv, err := livetest.StartServer(ctx, livetest.Options{DataDir: dir, FFmpegPath: resolved, HLS: cfg.HLS, Logger: cfg.Logger,
-		Grace: time.Second})
+	tap := newLogTap(cfg.Verbose)
+	srv, err := livetest.StartServer(ctx, livetest.Options{DataDir: dir, FFmpegPath: resolved, HLS: cfg.HLS,
+		Logger: slog.New(tap), Grace: time.Second})
 	if err != nil {
 		os.RemoveAll(dir)
 		return nil, err
@@ -628,7 +694,7 @@ func startRig(ctx context.Context, cfg rigConfig) (*benchRig, error) {
 		pt = 200 * time.Millisecond
 	}
 	return &benchRig{
-		srv: srv, dir: dir, ffmpeg: cfg.FFmpeg, ffmpegResolved: resolved, partTarget: pt,
+		srv: srv, dir: dir, tap: tap, ffmpeg: cfg.FFmpeg, ffmpegResolved: resolved, partTarget: pt,
 		client:      &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 16}},
 		loadAtStart: strings.Join(strings.Fields(string(load))[:min(3, len(strings.Fields(string(load))))], " "),
 	}, nil
@@ -687,6 +753,7 @@ type logStore struct {
 	mu      sync.Mutex
 	events  []logEvent
 	verbose bool
+	hook    func(logEvent)
 }
 
 type logEvent struct {
@@ -713,14 +780,25 @@ func (h *logTap) Handle(_ context.Context, r slog.Record) error {
 	})
 	s := h.store
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if len(s.events) < maxLogEvents {
 		s.events = append(s.events, e)
 	}
 	if s.verbose {
 		fmt.Fprintf(os.Stderr, "%s %s %s %v\n", r.Time.Format("15:04:05.000"), r.Level, r.Message, e.attrs)
 	}
+	hook := s.hook
+	s.mu.Unlock()
+	if hook != nil {
+		hook(e)
+	}
 	return nil
+}
+
+// setHook makes fn see every later record, on the logging goroutine.
+func (h *logTap) setHook(fn func(logEvent)) {
+	h.store.mu.Lock()
+	defer h.store.mu.Unlock()
+	h.store.hook = fn
 }
 
 func (h *logTap) WithAttrs(as []slog.Attr) slog.Handler {
@@ -751,6 +829,40 @@ func (es logEvents) first(match func(logEvent) bool) time.Time {
 		}
 	}
 	return time.Time{}
+}
+
+// ffmpegComplaints returns the distinct warning and error lines the
+// transcoding ffmpeg of channel slug logged, at most 8.
+func (es logEvents) ffmpegComplaints(slug string) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, e := range es {
+		line := e.attrs["line"]
+		if e.msg != "ffmpeg" || e.attrs["channel"] != slug || seen[line] ||
+			!(strings.Contains(line, "[warning]") || strings.Contains(line, "[error]") || strings.Contains(line, "[fatal]")) ||
+			strings.Contains(line, "deprecated pixel format") {
+			continue
+		}
+		seen[line] = true
+		if len(out) < 8 {
+			out = append(out, line)
+		}
+	}
+	return out
+}
+
+// probeMissed reports whether x264 in the transcoding ffmpeg ran without a
+// frame rate ("MB rate > level limit"): that happens when ffmpeg's probe of
+// its input ends before the video parameters are known and nothing else
+// gives the rate. x264 then assumes 90000 fps, spreads the bitrate over
+// them and the renditions come out as smeared garbage.
+func probeMissed(complaints []string) bool {
+	for _, c := range complaints {
+		if strings.Contains(c, "MB rate") {
+			return true
+		}
+	}
+	return false
 }
 
 func (es logEvents) last(match func(logEvent) bool) time.Time {
@@ -798,4 +910,95 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 	case <-t.C:
 		return nil
 	}
+}
+
+// schedSample is the scheduler's account of a thread at a moment: time on a
+// CPU and time runnable but waiting for one (/proc/PID/schedstat).
+type schedSample struct {
+	at             time.Time
+	onCPU, waiting time.Duration
+}
+
+// runSamplers samples the main thread of the processes of one run.
+type runSamplers struct {
+	mu     sync.Mutex
+	closed bool
+	series map[string][]schedSample
+	done   []chan struct{}
+}
+
+// start samples pid every 5 ms under name until ctx ends or pid exits.
+func (s *runSamplers) start(ctx context.Context, name string, pid int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed || s.series[name] != nil {
+		return
+	}
+	if s.series == nil {
+		s.series = map[string][]schedSample{}
+	}
+	s.series[name] = []schedSample{}
+	done := make(chan struct{})
+	s.done = append(s.done, done)
+	go func() {
+		defer close(done)
+		path := "/proc/" + strconv.Itoa(pid) + "/schedstat"
+		for {
+			b, err := os.ReadFile(path)
+			if err != nil {
+				return
+			}
+			f := strings.Fields(string(b))
+			if len(f) < 2 {
+				return
+			}
+			on, _ := strconv.ParseInt(f[0], 10, 64)
+			wait, _ := strconv.ParseInt(f[1], 10, 64)
+			s.mu.Lock()
+			s.series[name] = append(s.series[name], schedSample{at: time.Now(), onCPU: time.Duration(on), waiting: time.Duration(wait)})
+			s.mu.Unlock()
+			if sleepCtx(ctx, 5*time.Millisecond) != nil {
+				return
+			}
+		}
+	}()
+}
+
+// at returns the last sample of name taken at or before t (the CPU use
+// from the process start up to t); onCPU is -1 when there is none.
+func (s *runSamplers) at(name string, t time.Time) schedSample {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := schedSample{onCPU: -1, waiting: -1}
+	for _, x := range s.series[name] {
+		if x.at.After(t) {
+			break
+		}
+		out = x
+	}
+	return out
+}
+
+// wait stops new samplers and waits for the running ones, whose context
+// the caller has cancelled.
+func (s *runSamplers) wait() {
+	s.mu.Lock()
+	s.closed = true
+	done := s.done
+	s.mu.Unlock()
+	for _, d := range done {
+		<-d
+	}
+}
+
+// findChild returns the pid of a child process of this one whose command
+// line contains match, or 0.
+func findChild(match string) int {
+	for _, pid := range childPIDs() {
+		b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cmdline")
+		if err == nil && strings.Contains(string(b), match) {
+			return pid
+		}
+	}
+	return 0
 }

@@ -6,10 +6,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
@@ -17,6 +18,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/livehouse/livehouse/internal/hls"
+	"github.com/livehouse/livehouse/internal/livetest"
 	"github.com/livehouse/livehouse/internal/media"
 	"github.com/livehouse/livehouse/internal/transcode"
 )
@@ -42,6 +45,7 @@ func TranscodeCost(ctx context.Context, args []string, out io.Writer) error {
 	duration := fs.Duration("duration", 20*time.Second, "length of the source file")
 	ffmpeg := fs.String("ffmpeg", "ffmpeg", "ffmpeg binary")
 	verbose := fs.Bool("v", false, "print the server's logs to stderr")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of this process (the server) during the Livehouse runs to `file`")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -51,11 +55,9 @@ func TranscodeCost(ctx context.Context, args []string, out io.Writer) error {
 	if others := childPIDs(); len(others) > 0 {
 		return fmt.Errorf("transcode: this process already has child processes %v; their CPU time would be counted", others)
 	}
-	logger := slog.New(slog.DiscardHandler)
-	if *verbose {
-		logger = slog.New(newLogTap(true))
-	}
-	rig, err := startRig(ctx, rigConfig{FFmpeg: *ffmpeg, Logger: logger})
+	// Keep every segment, to add up what was transcoded.
+	hlsCfg := hls.Config{SegmentCount: int(*duration/time.Second) + 20}
+	rig, err := startRig(ctx, rigConfig{FFmpeg: *ffmpeg, Verbose: *verbose, HLS: hlsCfg})
 	if err != nil {
 		return err
 	}
@@ -69,15 +71,37 @@ func TranscodeCost(ctx context.Context, args []string, out io.Writer) error {
 	ladder := transcode.DefaultLadder()
 	plan := ladder.Plan(src)
 	baseline := baselineArgs(transcode.ArgsConfig{Ladder: ladder, Plan: plan, Source: src}, file)
+	var scaledNames []string
+	for _, r := range plan {
+		if !r.Passthrough {
+			scaledNames = append(scaledNames, r.Name)
+		}
+	}
 
+	var prof *os.File
+	if *cpuProfile != "" {
+		if prof, err = os.Create(*cpuProfile); err != nil {
+			return err
+		}
+		defer prof.Close()
+	}
 	var lh, base []costRun
 	for i := range *runs {
-		r, err := rig.livehouseCost(ctx, fmt.Sprintf("cost-%d", i+1), file)
+		if prof != nil {
+			if err := pprof.StartCPUProfile(prof); err != nil {
+				return err
+			}
+		}
+		r, err := rig.livehouseCost(ctx, fmt.Sprintf("cost-%d", i+1), file, *duration, scaledNames)
+		if prof != nil {
+			pprof.StopCPUProfile()
+			prof = nil // one profile file holds one run
+		}
 		if err != nil {
 			return fmt.Errorf("livehouse run %d: %w", i+1, err)
 		}
 		lh = append(lh, r)
-		b, err := runBaseline(ctx, rig.ffmpegResolved, baseline)
+		b, err := runBaseline(ctx, rig.ffmpegResolved, baseline, *duration)
 		if err != nil {
 			return fmt.Errorf("baseline run %d: %w", i+1, err)
 		}
@@ -92,13 +116,34 @@ func TranscodeCost(ctx context.Context, args []string, out io.Writer) error {
 // costRun is the CPU time of one run.
 type costRun struct {
 	wall      time.Duration
+	media     time.Duration // media transcoded: the shortest scaled rendition, or the file
+	published time.Duration // media published (the file)
 	ffmpeg    time.Duration // transcoding ffmpeg (Livehouse) or the plain command
 	server    time.Duration // Livehouse's Go process; 0 for the baseline
 	publisher time.Duration // the publishing ffmpeg, not counted
-	frames    int64         // frames the transcoder reported, when known
+	skipped   int64         // source units the transcoder never gave ffmpeg
+	// probeMissed: x264 in the transcoder ran without a frame rate (see
+	// probeMissed()).
+	probeMissed bool
 }
 
 func (r costRun) total() time.Duration { return r.ffmpeg + r.server }
+
+// ffmpegPerMedia is the transcoding CPU time per media second transcoded.
+func (r costRun) ffmpegPerMedia() float64 { return perSecond(r.ffmpeg, r.media) }
+
+// serverPerMedia is the Go process's CPU time per media second published:
+// it ingests and muxes the whole publication, transcoded or not.
+func (r costRun) serverPerMedia() float64 { return perSecond(r.server, r.published) }
+
+func (r costRun) totalPerMedia() float64 { return r.ffmpegPerMedia() + r.serverPerMedia() }
+
+func perSecond(cpu, media time.Duration) float64 {
+	if media <= 0 {
+		return 0
+	}
+	return cpu.Seconds() / media.Seconds()
+}
 
 // sourceTracks describes the synthetic source: H.264 at the given size and
 // frame rate, with AAC audio.
@@ -136,7 +181,7 @@ func baselineArgs(cfg transcode.ArgsConfig, input string) []string {
 	return args
 }
 
-func runBaseline(ctx context.Context, ffmpeg string, args []string) (costRun, error) {
+func runBaseline(ctx context.Context, ffmpeg string, args []string, media time.Duration) (costRun, error) {
 	cmd := exec.CommandContext(ctx, ffmpeg, args...)
 	cmd.WaitDelay = 2 * time.Second
 	start := time.Now()
@@ -144,14 +189,14 @@ func runBaseline(ctx context.Context, ffmpeg string, args []string) (costRun, er
 		return costRun{}, fmt.Errorf("%w: %s", err, strings.TrimSpace(string(b)))
 	}
 	ps := cmd.ProcessState
-	return costRun{wall: time.Since(start), ffmpeg: ps.UserTime() + ps.SystemTime()}, nil
+	return costRun{wall: time.Since(start), media: media, published: media, ffmpeg: ps.UserTime() + ps.SystemTime()}, nil
 }
 
 // livehouseCost publishes file with -re -c copy to a fresh channel and
 // measures the CPU time of everything the server did for it: the children
 // reaped meanwhile (the transcoding ffmpeg, and the publisher, which is
 // subtracted) and the process's own time.
-func (rig *benchRig) livehouseCost(ctx context.Context, slug, file string) (costRun, error) {
+func (rig *benchRig) livehouseCost(ctx context.Context, slug, file string, published time.Duration, scaledNames []string) (costRun, error) {
 	key, err := rig.srv.CreateChannel(ctx, slug)
 	if err != nil {
 		return costRun{}, err
@@ -167,7 +212,8 @@ func (rig *benchRig) livehouseCost(ctx context.Context, slug, file string) (cost
 		return costRun{}, err
 	}
 	// Sample the transcoder's frame count while it runs, as a sanity check.
-	var frames int64
+	var skipped int64
+	var broadcast string
 	var wg sync.WaitGroup
 	stop := make(chan struct{})
 	wg.Add(1)
@@ -180,8 +226,9 @@ func (rig *benchRig) livehouseCost(ctx context.Context, slug, file string) (cost
 			case <-stop:
 				return
 			case <-tick.C:
-				if st, ok := rig.srv.Live().StatusOf(slug); ok && st.Transcoder != nil && st.Transcoder.Frames > frames {
-					frames = st.Transcoder.Frames
+				if st, ok := rig.srv.Live().StatusOf(slug); ok && st.Transcoder != nil {
+					skipped = max(skipped, st.Transcoder.SkippedUnits)
+					broadcast = st.BroadcastID
 				}
 			}
 		}
@@ -201,13 +248,51 @@ func (rig *benchRig) livehouseCost(ctx context.Context, slug, file string) (cost
 	self1, children1 := cpuTime(syscall.RUSAGE_SELF), cpuTime(syscall.RUSAGE_CHILDREN)
 	ps := cmd.ProcessState
 	pubCPU := ps.UserTime() + ps.SystemTime()
+	media, err := rig.transcodedMedia(ctx, slug, broadcast, scaledNames)
+	if err != nil {
+		return costRun{}, err
+	}
 	return costRun{
-		wall:      wall,
-		ffmpeg:    children1 - children0 - pubCPU,
-		server:    self1 - self0,
-		publisher: pubCPU,
-		frames:    frames,
+		wall:        wall,
+		media:       media,
+		published:   published,
+		ffmpeg:      children1 - children0 - pubCPU,
+		server:      self1 - self0,
+		publisher:   pubCPU,
+		skipped:     skipped,
+		probeMissed: probeMissed(rig.tap.since(start).ffmpegComplaints(slug)),
 	}, nil
+}
+
+// transcodedMedia is the media duration of the shortest of the broadcast's
+// scaled renditions: the sum of its segments, gaps left out. The media
+// stays addressable for a while after the broadcast ended.
+func (rig *benchRig) transcodedMedia(ctx context.Context, slug, broadcast string, names []string) (time.Duration, error) {
+	if broadcast == "" {
+		return 0, errors.New("the broadcast was never seen live")
+	}
+	shortest := time.Duration(-1)
+	for _, name := range names {
+		url := rig.srv.HTTP + "/hls/" + slug + "/" + broadcast + "/" + name + "/index.m3u8"
+		code, _, body, err := livetest.Get(ctx, rig.client, url)
+		if err != nil || code != http.StatusOK {
+			return 0, fmt.Errorf("%s: status %d: %v", url, code, err)
+		}
+		pl, err := parseMediaPlaylist(string(body))
+		if err != nil {
+			return 0, fmt.Errorf("%s: %w", url, err)
+		}
+		var d time.Duration
+		for _, seg := range pl.segments {
+			if seg.complete && !seg.gap {
+				d += seg.duration
+			}
+		}
+		if shortest < 0 || d < shortest {
+			shortest = d
+		}
+	}
+	return shortest, nil
 }
 
 func cpuTime(who int) time.Duration {
@@ -266,23 +351,22 @@ func waitChildren(ctx context.Context, timeout time.Duration) error {
 }
 
 func writeCostReport(out io.Writer, rig *benchRig, d time.Duration, lh, base []costRun, serverArgs, baseline []string, command string) {
-	media := d.Seconds()
 	fmt.Fprintf(out, "Livehouse transcode cost: CPU-seconds per media-second of the default ladder vs plain ffmpeg\n")
 	rig.writeMachine(out)
 	fmt.Fprintf(out, "source: %v of 1280x720 30 fps H.264 (x264 veryfast 3 Mbps, GOP 2 s) + AAC, testsrc2, read with -re on both sides\n", d)
 	fmt.Fprintf(out, "ladder: %s\n\n", ladderSummary(transcode.DefaultLadder()))
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "run\tside\twall s\tffmpeg CPU s\tGo CPU s\ttotal CPU s\tffmpeg/media-s\ttotal/media-s\tframes\t")
+	fmt.Fprintln(tw, "run\tside\twall s\tmedia s\tffmpeg CPU s\tGo CPU s\ttotal CPU s\tffmpeg/media-s\ttotal/media-s\tskipped units\tprobe\t")
 	row := func(i int, side string, r costRun) {
-		goCPU, frames := "-", "-"
+		goCPU, skipped, probe := "-", "-", "-"
 		if side == "livehouse" {
-			goCPU = secs(r.server)
-			if r.frames > 0 {
-				frames = strconv.FormatInt(r.frames, 10)
+			goCPU, skipped, probe = secs(r.server), strconv.FormatInt(r.skipped, 10), "ok"
+			if r.probeMissed {
+				probe = "MISSED"
 			}
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%.3f\t%.3f\t%s\t\n", i, side, secs(r.wall), secs(r.ffmpeg), goCPU,
-			secs(r.total()), r.ffmpeg.Seconds()/media, r.total().Seconds()/media, frames)
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%.3f\t%.3f\t%s\t%s\t\n", i, side, secs(r.wall), secs(r.media),
+			secs(r.ffmpeg), goCPU, secs(r.total()), r.ffmpegPerMedia(), r.totalPerMedia(), skipped, probe)
 	}
 	for i := range lh {
 		row(i+1, "livehouse", lh[i])
@@ -290,17 +374,17 @@ func writeCostReport(out io.Writer, rig *benchRig, d time.Duration, lh, base []c
 	}
 	tw.Flush()
 
-	med := func(rs []costRun, f func(costRun) time.Duration) float64 {
-		var t timings
+	med := func(rs []costRun, f func(costRun) float64) float64 {
+		var t timings // in microunits, to reuse the quantile code
 		for _, r := range rs {
-			t = append(t, f(r))
+			t = append(t, time.Duration(f(r)*1e6))
 		}
-		return t.quantile(0.5).Seconds() / media
+		return float64(t.quantile(0.5)) / 1e6
 	}
-	lhFF := med(lh, func(r costRun) time.Duration { return r.ffmpeg })
-	lhGo := med(lh, func(r costRun) time.Duration { return r.server })
-	lhTotal := med(lh, costRun.total)
-	b := med(base, func(r costRun) time.Duration { return r.ffmpeg })
+	lhFF := med(lh, costRun.ffmpegPerMedia)
+	lhGo := med(lh, costRun.serverPerMedia)
+	lhTotal := med(lh, costRun.totalPerMedia)
+	b := med(base, costRun.ffmpegPerMedia)
 	fmt.Fprintf(out, "\nmedians (CPU-s per media-s): livehouse ffmpeg only %.3f, livehouse Go %.3f, livehouse total %.3f; plain ffmpeg %.3f\n",
 		lhFF, lhGo, lhTotal, b)
 	verdict := "MET"
@@ -309,6 +393,11 @@ func writeCostReport(out io.Writer, rig *benchRig, d time.Duration, lh, base []c
 	}
 	fmt.Fprintf(out, "ratio livehouse/plain: ffmpeg only %.3fx, total %.3fx; target <= %.2fx (total): %s\n",
 		lhFF/b, lhTotal/b, transcodeTarget, verdict)
+	fmt.Fprintln(out, "media s: Livehouse = duration of the shortest scaled rendition it served (gaps excluded); baseline = the file.")
+	fmt.Fprintln(out, "total/media-s = ffmpeg CPU per media-s transcoded + Go CPU per media-s published (the Go side ingests and muxes it all)")
+	fmt.Fprintln(out, "skipped units: source units the transcoder dropped (no ffmpeg yet, or waiting for a key frame)")
+	fmt.Fprintln(out, "probe MISSED: x264 in the transcoder ran without a frame rate (\"MB rate > level limit\"): it assumes")
+	fmt.Fprintln(out, "  90000 fps and starves every frame of bits, so that run's cost is not representative")
 	fmt.Fprintf(out, "\nlivehouse transcoder: ffmpeg %s\n", strings.Join(serverArgs, " "))
 	fmt.Fprintf(out, "baseline:             ffmpeg %s\n", strings.Join(baseline, " "))
 	fmt.Fprintf(out, "\nreproduce: %s\n", strings.TrimSpace(command))

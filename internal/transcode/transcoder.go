@@ -109,6 +109,7 @@ type Transcoder struct {
 	// liveAt is when live arrived; used to derive Speed when ffmpeg
 	// reports none (it says 0x for -copyts MPEG-TS outputs).
 	liveAt time.Time
+	gop    []*media.Unit // units since the newest key frame; see keepGOP
 }
 
 // New validates cfg and returns a Transcoder; nothing runs until Run.
@@ -231,8 +232,11 @@ func (t *Transcoder) pump(ctx context.Context, src *media.Reader) error {
 func (t *Transcoder) offer(u *media.Unit) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	kept := t.keepGOP(u)
 	p := t.cur
 	switch {
+	case p == nil && kept:
+		return // replayed when ffmpeg starts
 	case p == nil, u.Kind == media.KindAudio && t.audioCfg == nil:
 		t.stats.SkippedUnits++
 		return
@@ -252,6 +256,24 @@ func (t *Transcoder) offer(u *media.Unit) {
 		t.stats.SkippedUnits++
 		t.stats.QueueOverflows++
 	}
+}
+
+// keepGOP remembers the units since the newest video key frame, so that an
+// ffmpeg that starts (or restarts) mid-GOP begins at that key frame instead
+// of dropping everything until the next one. It reports whether u was kept.
+func (t *Transcoder) keepGOP(u *media.Unit) bool {
+	if u.Kind == media.KindVideo && u.Key {
+		clear(t.gop)
+		t.gop = t.gop[:0]
+	}
+	if len(t.gop) == 0 && !(u.Kind == media.KindVideo && u.Key) {
+		return false
+	}
+	if len(t.gop) >= t.queueLen || (u.Kind == media.KindAudio && t.audioCfg == nil) {
+		return false
+	}
+	t.gop = append(t.gop, u)
+	return true
 }
 
 // supervise runs ffmpeg until ctx ends or the source ends.
@@ -309,6 +331,16 @@ func (t *Transcoder) start() (*process, error) {
 	}
 	t.cur = p
 	t.live, t.liveAt = progress{}, time.Time{}
+	if len(t.gop) > 0 {
+		p.needKey = false
+		for _, u := range t.gop {
+			select {
+			case p.in <- u:
+			default:
+				p.needKey = true
+			}
+		}
+	}
 	t.mu.Unlock()
 	t.log.Debug("ffmpeg started", "pid", p.cmd.Process.Pid, "args", strings.Join(t.args, " "))
 	return p, nil

@@ -185,11 +185,17 @@ func writeStatus(nc net.Conn, sc *gortmplib.ServerConn, code, desc string) {
 }
 
 // sniffConn remembers the first bytes received, to describe garbage clients,
-// and keeps TCP quick-ACK armed (see quickAck).
+// and keeps TCP quick-ACK armed during the setup (see quickAck).
 type sniffConn struct {
 	net.Conn
 	head []byte
+	read int // bytes read so far
 }
+
+// quickAckBytes bounds the quick-ACK re-arming to the setup: handshake,
+// connect, publish, metadata, sequence headers and the first key frame.
+// Once media flows, the syscall per read is pure cost.
+const quickAckBytes = 256 << 10
 
 const sniffLen = 8
 
@@ -206,8 +212,11 @@ func (c *sniffConn) fill() {
 }
 
 func (c *sniffConn) Read(p []byte) (int, error) {
-	quickAck(c.Conn)
+	if c.read < quickAckBytes {
+		quickAck(c.Conn)
+	}
 	n, err := c.Conn.Read(p)
+	c.read += n
 	if len(c.head) < sniffLen && n > 0 {
 		c.head = append(c.head, p[:min(n, sniffLen-len(c.head))]...)
 	}

@@ -322,7 +322,17 @@ func (r *Rendition) closePart() {
 	if w.videoBase+baseOffsetSeconds*media.VideoClockRate < 0 {
 		return
 	}
+	// Size the buffer once: growing it by doubling zeroes and copies each
+	// part several times, which showed up as the muxer's largest cost.
+	size := 1024
+	for _, t := range p.Tracks {
+		size += 16 * len(t.Samples)
+		for _, smp := range t.Samples {
+			size += len(smp.Payload)
+		}
+	}
 	var buf seekablebuffer.Buffer
+	buf.Grow(size)
 	if err := p.Marshal(&buf); err != nil {
 		r.log.Warn("cannot write part", "err", err)
 		return

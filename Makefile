@@ -4,7 +4,7 @@
 GO ?= go
 export CGO_ENABLED ?= 0
 
-.PHONY: run build test deps vet fuzz bench
+.PHONY: run build test deps vet fuzz bench browser-test
 
 run:
 	$(GO) run ./cmd/livehouse serve
@@ -39,3 +39,9 @@ bench:
 	$(GO) run ./cmd/livehouse bench latency
 	$(GO) run ./cmd/livehouse bench transcode
 	$(GO) run ./cmd/livehouse bench origin
+
+# Browser end-to-end tests of the web UI: headless chromium (installed if
+# missing), a real server on random ports and real ffmpeg; screenshots in
+# test-artifacts/. `scripts/browser-test.sh bench` writes docs/bench/web.md.
+browser-test:
+	./scripts/browser-test.sh

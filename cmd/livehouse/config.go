@@ -21,6 +21,7 @@ type options struct {
 	ladderFile, encoder, preset, ffmpeg, logLevel     string
 	renditions                                        stringList
 	grace, partTarget, segmentMin, readTimeout        time.Duration
+	secureCookies, trustProxy, webhooksPrivate        bool
 }
 
 type stringList []string
@@ -47,6 +48,9 @@ func newFlagSet(name string, stderr io.Writer, o *options, withServer bool) *fla
 		fs.DurationVar(&o.partTarget, "part-target", envDuration("LIVEHOUSE_PART_TARGET", 200*time.Millisecond), "LL-HLS part target duration")
 		fs.DurationVar(&o.segmentMin, "segment-min", envDuration("LIVEHOUSE_SEGMENT_MIN", time.Second), "shortest segment; segments end at the first key frame after it")
 		fs.DurationVar(&o.readTimeout, "ingest-timeout", envDuration("LIVEHOUSE_INGEST_TIMEOUT", 10*time.Second), "close an encoder that sends nothing for this long")
+		fs.BoolVar(&o.secureCookies, "secure-cookies", envBool("LIVEHOUSE_SECURE_COOKIES"), "mark session cookies Secure (behind a TLS-terminating proxy) (env LIVEHOUSE_SECURE_COOKIES)")
+		fs.BoolVar(&o.trustProxy, "trust-proxy", envBool("LIVEHOUSE_TRUST_PROXY"), "take client addresses from X-Forwarded-For, for rate limits; only behind a proxy that sets it (env LIVEHOUSE_TRUST_PROXY)")
+		fs.BoolVar(&o.webhooksPrivate, "webhooks-allow-private", envBool("LIVEHOUSE_WEBHOOKS_ALLOW_PRIVATE"), "let webhooks call loopback and private addresses (env LIVEHOUSE_WEBHOOKS_ALLOW_PRIVATE)")
 	}
 	return fs
 }
@@ -56,6 +60,11 @@ func env(key, def string) string {
 		return v
 	}
 	return def
+}
+
+func envBool(key string) bool {
+	v := strings.ToLower(os.Getenv(key))
+	return v == "1" || v == "true" || v == "yes"
 }
 
 func envDuration(key string, def time.Duration) time.Duration {
@@ -118,17 +127,25 @@ func (o *options) serverConfig(logger *slog.Logger) (server.Config, error) {
 	if err != nil {
 		return server.Config{}, err
 	}
+	publicRTMP := ""
+	if o.publicHost != "" {
+		publicRTMP, _ = o.urls()
+	}
 	return server.Config{
-		HTTPAddr:        o.httpAddr,
-		RTMPAddr:        o.rtmpAddr,
-		DataDir:         o.data,
-		DatabaseURL:     o.databaseURL,
-		Ladder:          l,
-		HLS:             hls.Config{PartTarget: o.partTarget, SegmentMin: o.segmentMin},
-		FFmpegPath:      o.ffmpeg,
-		Grace:           o.grace,
-		RTMPReadTimeout: o.readTimeout,
-		Logger:          logger,
+		PublicRTMPURL:       publicRTMP,
+		SecureCookies:       o.secureCookies,
+		TrustProxy:          o.trustProxy,
+		WebhookAllowPrivate: o.webhooksPrivate,
+		HTTPAddr:            o.httpAddr,
+		RTMPAddr:            o.rtmpAddr,
+		DataDir:             o.data,
+		DatabaseURL:         o.databaseURL,
+		Ladder:              l,
+		HLS:                 hls.Config{PartTarget: o.partTarget, SegmentMin: o.segmentMin},
+		FFmpegPath:          o.ffmpeg,
+		Grace:               o.grace,
+		RTMPReadTimeout:     o.readTimeout,
+		Logger:              logger,
 	}, nil
 }
 

@@ -4,6 +4,7 @@
 //	livehouse channel create <slug>      create a channel and print its stream key
 //	livehouse channel rotate-key <slug>  replace a channel's stream key
 //	livehouse channel list               list channels (never their keys)
+//	livehouse admin create <email>       make (or promote) an admin account
 //	livehouse bench <startup|latency|transcode|origin>   measure the figures in docs/BENCHMARKS.md
 package main
 
@@ -25,6 +26,7 @@ Usage:
   livehouse channel create <slug> [flags]     create a channel; prints the RTMP URL, stream key and playback URL
   livehouse channel rotate-key <slug> [flags] replace a channel's stream key (the old one stops working)
   livehouse channel list [flags]              list channels (keys are never shown again)
+  livehouse admin create <email> [flags]      make an admin account (prints a one-time password) or promote one
   livehouse bench <name> [flags]              run a benchmark: startup, latency, transcode, origin
 
 Run "livehouse <command> -h" for a command's flags. Every flag can also be set
@@ -53,6 +55,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return serve(ctx, args[1:], stdout, stderr)
 	case "channel":
 		return channel(ctx, args[1:], stdout, stderr)
+	case "admin":
+		return admin(ctx, args[1:], stdout, stderr)
 	case "bench":
 		return runBench(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":

@@ -21,6 +21,7 @@ func Benchmarks() map[string]Func {
 		"latency":   Latency,
 		"transcode": TranscodeCost,
 		"origin":    Origin,
+		"directory": Directory,
 	}
 }
 

@@ -21,9 +21,10 @@ const transcoderQueue = 512
 // encoder has been gone longer than the grace window. Reconnects within the
 // window continue the same broadcast, playlists and session.
 type Broadcast struct {
-	m       *Manager
-	channel store.Channel
-	log     *slog.Logger
+	m         *Manager
+	channel   store.Channel
+	cfgLadder transcode.Ladder // the manager's ladder when the broadcast began
+	log       *slog.Logger
 
 	mu           sync.Mutex
 	hasPublisher bool
@@ -67,6 +68,17 @@ func (b *Broadcast) acceptPublisher() bool {
 		b.grace = nil
 	}
 	return true
+}
+
+func (b *Broadcast) hasLadder() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.ladder != nil
+}
+
+func (b *Broadcast) info() BroadcastInfo {
+	return BroadcastInfo{ChannelID: b.channel.ID, Slug: b.channel.Slug, BroadcastID: b.id, SessionID: b.sessionID,
+		StartedAt: b.startedAt}
 }
 
 func (b *Broadcast) isEnded() bool {
@@ -113,7 +125,7 @@ func (p *Publication) Begin(tracks media.Tracks) error {
 func (b *Broadcast) startLocked(tracks media.Tracks) error {
 	m := b.m
 	b.id = newBroadcastID()
-	b.plan = m.cfg.Ladder.Plan(tracks)
+	b.plan = b.cfgLadder.Plan(tracks)
 	names := make([]string, len(b.plan))
 	for i, r := range b.plan {
 		names[i] = r.Name
@@ -129,12 +141,15 @@ func (b *Broadcast) startLocked(tracks media.Tracks) error {
 	b.startedAt = time.Now()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	sess, err := m.cfg.Store.StartSession(ctx, b.channel.ID, b.id, m.ladderJSON(b.plan), b.startedAt)
+	sess, err := m.cfg.Store.StartSession(ctx, b.channel.ID, b.id, ladderJSON(b.cfgLadder, b.plan), b.startedAt)
 	if err != nil {
 		b.log.Error("cannot record the live session; the broadcast goes on", "err", err)
 	}
 	b.sessionID = sess.ID
 	m.cfg.Origin.Publish(b.channel.Slug, l)
+	if m.cfg.Events != nil {
+		m.cfg.Events.BroadcastStarted(b.info())
+	}
 	v := tracks.Video
 	b.log.Info("channel is live", "broadcast", b.id, "resolution", v.Width, "height", v.Height,
 		"renditions", names, "playback", "/hls/"+b.channel.Slug+"/index.m3u8")
@@ -150,9 +165,9 @@ func (b *Broadcast) startTranscoderLocked(ep *epoch) {
 	}
 	// The renditions are fixed for the whole broadcast; a reconnecting
 	// encoder with a smaller picture loses the rungs that would upscale.
-	ladder := m.cfg.Ladder
+	ladder := b.cfgLadder
 	ladder.Renditions = nil
-	for _, r := range m.cfg.Ladder.Renditions {
+	for _, r := range b.cfgLadder.Renditions {
 		if b.ladder.Rendition(r.Name) != nil {
 			ladder.Renditions = append(ladder.Renditions, r)
 		}
@@ -299,13 +314,19 @@ func (b *Broadcast) end(reason string, force bool) {
 		b.ladder.End()
 		m.cfg.Origin.Unpublish(b.channel.Slug, b.ladder)
 	}
+	endedAt := time.Now()
 	if b.sessionID != "" {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		if err := m.cfg.Store.EndSession(ctx, b.sessionID, time.Now(), reason); err != nil {
+		if err := m.cfg.Store.EndSession(ctx, b.sessionID, endedAt, reason); err != nil {
 			b.log.Error("cannot record the end of the live session", "err", err)
 		}
 		cancel()
 	}
 	m.remove(b)
+	if m.cfg.Events != nil && b.ladder != nil {
+		info := b.info()
+		info.EndedAt, info.Reason = endedAt, reason
+		m.cfg.Events.BroadcastEnded(info)
+	}
 	b.log.Info("channel is offline", "broadcast", b.id, "reason", reason)
 }

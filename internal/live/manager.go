@@ -29,6 +29,7 @@ import (
 var (
 	ErrWrongKey    = errors.New("unknown stream key: copy the key from `livehouse channel create` or rotate it with `livehouse channel rotate-key`")
 	ErrAlreadyLive = errors.New("channel is already live from another encoder: stop it first")
+	ErrSuspended   = errors.New("channel or its owner is suspended: ask an admin")
 	ErrClosed      = errors.New("server is shutting down")
 )
 
@@ -37,6 +38,26 @@ type Store interface {
 	ChannelByKey(ctx context.Context, key string) (store.Channel, error)
 	StartSession(ctx context.Context, channelID, broadcastID, ladderJSON string, startedAt time.Time) (store.Session, error)
 	EndSession(ctx context.Context, sessionID string, endedAt time.Time, reason string) error
+}
+
+// Events hears when broadcasts start and end, for viewer counting,
+// notifications and webhooks. Both methods are called on the broadcast's
+// goroutines, BroadcastStarted with the broadcast's lock held: they must
+// return quickly and must not call back into the Manager.
+type Events interface {
+	BroadcastStarted(BroadcastInfo)
+	BroadcastEnded(BroadcastInfo)
+}
+
+// BroadcastInfo identifies a broadcast in Events.
+type BroadcastInfo struct {
+	ChannelID   string
+	Slug        string
+	BroadcastID string
+	SessionID   string // "" when the session could not be recorded
+	StartedAt   time.Time
+	EndedAt     time.Time // zero in BroadcastStarted
+	Reason      string    // why it ended
 }
 
 // Origin is where ladders are put on the air.
@@ -57,9 +78,16 @@ type Config struct {
 	ThumbnailDir string
 	// Grace is how long a broadcast waits for its encoder to reconnect
 	// before it ends. Default 10 s.
-	Grace  time.Duration
+	Grace time.Duration
+	// Events, if set, hears broadcasts start and end.
+	Events Events
 	Logger *slog.Logger
 }
+
+// kickHold is how long a kicked channel's key stays refused by the
+// manager itself, covering a publisher that looked its key up just before
+// the store marked the channel suspended.
+const kickHold = 10 * time.Second
 
 // Manager tracks every broadcast. It is safe for concurrent use.
 type Manager struct {
@@ -68,6 +96,8 @@ type Manager struct {
 
 	mu         sync.Mutex
 	broadcasts map[string]*Broadcast // by channel ID
+	ladder     transcode.Ladder      // for broadcasts that start from now on
+	kicked     map[string]time.Time  // channel ID -> refused until
 	closed     bool
 	wg         sync.WaitGroup
 }
@@ -89,7 +119,8 @@ func NewManager(cfg Config) (*Manager, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	return &Manager{cfg: cfg, log: cfg.Logger, broadcasts: map[string]*Broadcast{}}, nil
+	return &Manager{cfg: cfg, log: cfg.Logger, broadcasts: map[string]*Broadcast{}, ladder: cfg.Ladder,
+		kicked: map[string]time.Time{}}, nil
 }
 
 // Publish admits an encoder that presented key. It returns the publication
@@ -99,6 +130,9 @@ func (m *Manager) Publish(ctx context.Context, key string, remote net.Addr) (*Pu
 	if errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrInvalid) {
 		return nil, ErrWrongKey
 	}
+	if errors.Is(err, store.ErrSuspended) {
+		return nil, fmt.Errorf("%w (%v)", ErrSuspended, err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("look up stream key: %w", err)
 	}
@@ -107,12 +141,15 @@ func (m *Manager) Publish(ctx context.Context, key string, remote net.Addr) (*Pu
 	if m.closed {
 		return nil, ErrClosed
 	}
+	if until, ok := m.kicked[ch.ID]; ok && time.Now().Before(until) {
+		return nil, fmt.Errorf("channel %s was just taken off the air: %w", ch.Slug, ErrSuspended)
+	}
 	b := m.broadcasts[ch.ID]
 	if b != nil && !b.acceptPublisher() {
 		return nil, fmt.Errorf("channel %s: %w", ch.Slug, ErrAlreadyLive)
 	}
 	if b == nil {
-		b = &Broadcast{m: m, channel: ch, log: m.log.With("channel", ch.Slug)}
+		b = &Broadcast{m: m, channel: ch, cfgLadder: m.ladder, log: m.log.With("channel", ch.Slug)}
 		b.acceptPublisher()
 		m.broadcasts[ch.ID] = b
 	}
@@ -126,6 +163,57 @@ func (m *Manager) remove(b *Broadcast) {
 	if m.broadcasts[b.channel.ID] == b {
 		delete(m.broadcasts, b.channel.ID)
 	}
+}
+
+// Kick ends the channel's broadcast at once, whatever its encoder does, and
+// refuses the channel's publishers for a few seconds (the store refuses them
+// for good once the channel is suspended). It reports whether the channel
+// was on the air.
+func (m *Manager) Kick(channelID, reason string) bool {
+	m.mu.Lock()
+	m.kicked[channelID] = time.Now().Add(kickHold)
+	for id, until := range m.kicked {
+		if time.Now().After(until) {
+			delete(m.kicked, id)
+		}
+	}
+	b := m.broadcasts[channelID]
+	m.mu.Unlock()
+	if b == nil {
+		return false
+	}
+	b.log.Warn("broadcast kicked off the air", "reason", reason)
+	b.end(reason, true)
+	return true
+}
+
+// SetLadder validates l and uses it for broadcasts that start afterwards;
+// broadcasts on the air keep their ladder.
+func (m *Manager) SetLadder(l transcode.Ladder) error {
+	if err := l.Validate(); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	m.ladder = l
+	m.mu.Unlock()
+	m.log.Info("transcoding ladder changed; it applies to broadcasts that start from now on")
+	return nil
+}
+
+// Ladder returns the ladder that new broadcasts use.
+func (m *Manager) Ladder() transcode.Ladder {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.ladder
+}
+
+// IsLive reports whether the channel is on the air (also while waiting
+// for its encoder to reconnect). It is cheaper than StatusOf.
+func (m *Manager) IsLive(channelID string) bool {
+	m.mu.Lock()
+	b := m.broadcasts[channelID]
+	m.mu.Unlock()
+	return b != nil && !b.isEnded() && b.hasLadder()
 }
 
 // Status returns the state of every broadcast, by slug.
@@ -148,12 +236,19 @@ func (m *Manager) Status() []Status {
 
 // StatusOf returns the state of the channel slug, if it is on the air.
 func (m *Manager) StatusOf(slug string) (Status, bool) {
-	for _, s := range m.Status() {
-		if s.Channel == slug {
-			return s, true
+	m.mu.Lock()
+	var found *Broadcast
+	for _, b := range m.broadcasts {
+		if b.channel.Slug == slug {
+			found = b
+			break
 		}
 	}
-	return Status{}, false
+	m.mu.Unlock()
+	if found == nil {
+		return Status{}, false
+	}
+	return found.status()
 }
 
 // Close ends every broadcast at once and waits for their transcoders.
@@ -184,7 +279,7 @@ func newBroadcastID() string {
 	return hex.EncodeToString(b[:])
 }
 
-func (m *Manager) ladderJSON(plan []transcode.Rendition) string {
+func ladderJSON(cfg transcode.Ladder, plan []transcode.Rendition) string {
 	type rend struct {
 		transcode.Rendition
 		Width int `json:"width"`
@@ -193,7 +288,7 @@ func (m *Manager) ladderJSON(plan []transcode.Rendition) string {
 		Encoder    string `json:"encoder"`
 		Preset     string `json:"preset,omitempty"`
 		Renditions []rend `json:"renditions"`
-	}{Encoder: m.cfg.Ladder.Encoder, Preset: m.cfg.Ladder.Preset}
+	}{Encoder: cfg.Encoder, Preset: cfg.Preset}
 	for _, r := range plan {
 		rec.Renditions = append(rec.Renditions, rend{r, r.Width})
 	}

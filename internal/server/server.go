@@ -1,6 +1,8 @@
 // Package server wires Livehouse's components into one running process: the
-// store, the live manager, the RTMP ingest and the HTTP origin, API and
-// metrics. cmd/livehouse and the end-to-end tests both start it.
+// store, accounts, the live manager, the RTMP ingest, the HTTP origin, API
+// and metrics, and the background workers (viewer counts, go-live
+// notifications, webhook deliveries). cmd/livehouse and the end-to-end
+// tests both start it.
 package server
 
 import (
@@ -12,12 +14,15 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/livehouse/livehouse/internal/account"
 	"github.com/livehouse/livehouse/internal/api"
+	"github.com/livehouse/livehouse/internal/channel"
 	"github.com/livehouse/livehouse/internal/hls"
 	"github.com/livehouse/livehouse/internal/ingest/rtmp"
 	"github.com/livehouse/livehouse/internal/live"
@@ -39,20 +44,47 @@ type Config struct {
 	Grace       time.Duration
 	// RTMPReadTimeout closes an encoder that sends nothing for this long.
 	RTMPReadTimeout time.Duration
-	Logger          *slog.Logger
+	// PublicRTMPURL is the publish URL shown with stream keys; default
+	// rtmp://<bound RTMP address>/live.
+	PublicRTMPURL string
+	// SecureCookies marks session cookies Secure behind a TLS proxy.
+	SecureCookies bool
+	// TrustProxy reads client addresses from X-Forwarded-For (rate limits).
+	TrustProxy bool
+	// Passwords are the argon2id costs; zero means account.DefaultParams.
+	Passwords account.Params
+	// AuthLimits guard sign-in and sign-up; zero means the defaults.
+	AuthLimits account.RateLimits
+	// HeartbeatLimit bounds viewer heartbeats per client network.
+	HeartbeatLimit account.Rate
+	// ViewerSampleEvery is how often viewer counts are stored; default 5 s.
+	ViewerSampleEvery time.Duration
+	// WebhookAllowPrivate lets webhooks call loopback and private addresses.
+	WebhookAllowPrivate bool
+	// WebhookBackoff overrides the waits between webhook retries.
+	WebhookBackoff []time.Duration
+	// WebhookPoll is how often due webhook deliveries are looked for.
+	WebhookPoll time.Duration
+	Logger      *slog.Logger
 }
 
 // Server is a running Livehouse.
 type Server struct {
-	cfg     Config
-	log     *slog.Logger
-	store   *store.Store
-	origin  *hls.Origin
-	live    *live.Manager
-	rtmp    *rtmp.Server
-	http    *http.Server
-	httpLn  net.Listener
-	httpErr chan error
+	cfg      Config
+	log      *slog.Logger
+	store    *store.Store
+	accounts *account.Service
+	origin   *hls.Origin
+	live     *live.Manager
+	viewers  *channel.Viewers
+	events   *channel.Events
+	webhooks *channel.Webhooks
+	rtmp     *rtmp.Server
+	http     *http.Server
+	httpLn   net.Listener
+	httpErr  chan error
+	stopBG   context.CancelFunc
+	bg       sync.WaitGroup
 }
 
 // New opens the store and builds every component, without listening yet.
@@ -90,7 +122,20 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	} else if n > 0 {
 		cfg.Logger.Warn("closed live sessions left open by an earlier run", "sessions", n)
 	}
+	cfg.Ladder = savedLadder(ctx, st, cfg.Ladder, cfg.Logger)
 	s := &Server{cfg: cfg, log: cfg.Logger, store: st, httpErr: make(chan error, 1)}
+	s.accounts, err = account.New(account.Config{Store: st, Params: cfg.Passwords, Limits: cfg.AuthLimits,
+		Logger: cfg.Logger.With("component", "account")})
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	s.viewers = channel.NewViewers(channel.ViewersConfig{Store: st, SampleEvery: cfg.ViewerSampleEvery,
+		Logger: cfg.Logger.With("component", "viewers")})
+	s.webhooks = channel.NewWebhooks(channel.WebhooksConfig{Store: st, AllowPrivate: cfg.WebhookAllowPrivate,
+		Backoff: cfg.WebhookBackoff, Poll: cfg.WebhookPoll, Logger: cfg.Logger.With("component", "webhooks")})
+	s.events = channel.NewEvents(channel.EventsConfig{Store: st, Viewers: s.viewers, Webhooks: s.webhooks,
+		Logger: cfg.Logger.With("component", "events")})
 	s.origin = hls.NewOrigin(cfg.Logger.With("component", "hls"))
 	s.live, err = live.NewManager(live.Config{
 		Store:        st,
@@ -100,6 +145,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		FFmpegPath:   cfg.FFmpegPath,
 		ThumbnailDir: thumbs,
 		Grace:        cfg.Grace,
+		Events:       s.events,
 		Logger:       cfg.Logger.With("component", "live"),
 	})
 	if err != nil {
@@ -117,12 +163,19 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		live.NewCollector(s.live))
 	s.http = &http.Server{
 		Handler: api.NewRouter(api.Config{
-			Origin:       s.origin,
-			Channels:     st,
-			Live:         s.live,
-			Metrics:      reg,
-			ThumbnailDir: thumbs,
-			Logger:       cfg.Logger.With("component", "http"),
+			Origin:         s.origin,
+			Store:          st,
+			Accounts:       s.accounts,
+			Live:           s.live,
+			Viewers:        s.viewers,
+			Avatars:        channel.Avatars{Dir: filepath.Join(cfg.DataDir, "avatars")},
+			Metrics:        reg,
+			ThumbnailDir:   thumbs,
+			RTMPURL:        s.publicRTMPURL,
+			SecureCookies:  cfg.SecureCookies,
+			TrustProxy:     cfg.TrustProxy,
+			HeartbeatLimit: cfg.HeartbeatLimit,
+			Logger:         cfg.Logger.With("component", "http"),
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
@@ -141,6 +194,7 @@ func (s *Server) Start() error {
 		ln.Close()
 		return fmt.Errorf("listen rtmp %s: %w (change it with --rtmp-addr)", s.cfg.RTMPAddr, err)
 	}
+	s.startBackground()
 	go func() { s.httpErr <- s.http.Serve(ln) }()
 	s.log.Info("livehouse is serving", "http", "http://"+ln.Addr().String(), "rtmp", "rtmp://"+s.rtmp.ListenAddr().String()+"/live",
 		"data", s.cfg.DataDir)
@@ -158,6 +212,79 @@ func (s *Server) Store() *store.Store { return s.store }
 
 // Live returns the live manager.
 func (s *Server) Live() *live.Manager { return s.live }
+
+// Accounts returns the account service.
+func (s *Server) Accounts() *account.Service { return s.accounts }
+
+// Events returns the broadcast event processor.
+func (s *Server) Events() *channel.Events { return s.events }
+
+// Viewers returns the viewer counter.
+func (s *Server) Viewers() *channel.Viewers { return s.viewers }
+
+func (s *Server) publicRTMPURL() string {
+	if s.cfg.PublicRTMPURL != "" {
+		return s.cfg.PublicRTMPURL
+	}
+	if addr := s.rtmp.ListenAddr(); addr != nil {
+		return "rtmp://" + addr.String() + "/live"
+	}
+	return "rtmp://" + s.cfg.RTMPAddr + "/live"
+}
+
+// startBackground runs the workers: go-live events, viewer sampling,
+// webhook deliveries and housekeeping.
+func (s *Server) startBackground() {
+	ctx, cancel := context.WithCancel(context.Background())
+	s.stopBG = cancel
+	for _, run := range []func(context.Context){s.events.Run, s.viewers.Run, s.webhooks.Run, s.housekeeping} {
+		s.bg.Add(1)
+		go func() {
+			defer s.bg.Done()
+			run(ctx)
+		}()
+	}
+}
+
+// housekeeping deletes expired sign-in sessions and refreshes the query
+// planner's statistics, at start and then hourly.
+func (s *Server) housekeeping(ctx context.Context) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		if n, err := s.store.DeleteExpiredAuthSessions(ctx); err != nil && ctx.Err() == nil {
+			s.log.Warn("cannot delete expired sign-in sessions", "err", err)
+		} else if n > 0 {
+			s.log.Info("expired sign-in sessions deleted", "count", n)
+		}
+		if err := s.store.Optimize(ctx); err != nil && ctx.Err() == nil {
+			s.log.Warn("cannot refresh query statistics", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// savedLadder returns the ladder an admin saved, if any and valid, else def.
+func savedLadder(ctx context.Context, st *store.Store, def transcode.Ladder, log *slog.Logger) transcode.Ladder {
+	raw, err := st.Setting(ctx, api.SettingLadder)
+	if err != nil {
+		if !errors.Is(err, store.ErrNotFound) {
+			log.Warn("cannot read the saved ladder; using the configured one", "err", err)
+		}
+		return def
+	}
+	l, err := transcode.ParseLadder([]byte(raw))
+	if err != nil {
+		log.Warn("the ladder saved by an admin is invalid; using the configured one", "err", err)
+		return def
+	}
+	log.Info("using the transcoding ladder saved by an admin (admin settings override --ladder and --rendition)")
+	return l
+}
 
 // Wait blocks until the HTTP server fails or ctx ends.
 func (s *Server) Wait(ctx context.Context) error {
@@ -180,6 +307,10 @@ func (s *Server) Close() error {
 		errs = append(errs, s.rtmp.Close())
 	}
 	s.live.Close()
+	if s.stopBG != nil {
+		s.stopBG() // the events worker records what the broadcasts' ends queued, then stops
+		s.bg.Wait()
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
 	if s.httpLn != nil {
@@ -203,3 +334,6 @@ func (h rtmpHandler) OnPublish(key string, remote net.Addr) (rtmp.Publication, e
 	}
 	return p, nil
 }
+
+// DataDir returns the data directory.
+func (s *Server) DataDir() string { return s.cfg.DataDir }

@@ -31,11 +31,11 @@ func TestCreatedChannelIsFoundBySlugByKeyAndInList(t *testing.T) {
 			t.Fatal("no stream key returned")
 		}
 		bySlug, err := s.ChannelBySlug(ctx, "my-show")
-		if err != nil || bySlug != ch {
+		if err != nil || !reflect.DeepEqual(bySlug, ch) {
 			t.Errorf("ChannelBySlug = %+v, %v; want %+v", bySlug, err, ch)
 		}
 		byKey, err := s.ChannelByKey(ctx, key)
-		if err != nil || byKey != ch {
+		if err != nil || !reflect.DeepEqual(byKey, ch) {
 			t.Errorf("ChannelByKey = %+v, %v; want %+v", byKey, err, ch)
 		}
 		other, _ := mustCreateChannel(t, s, "another")

@@ -20,12 +20,16 @@ import (
 //   - foreign_keys: SQLite enforces REFERENCES only when asked, per connection.
 //   - synchronous NORMAL: the usual WAL pairing; durable except on power loss
 //     of the last transactions, never corrupt.
+//   - mmap_size 256 MiB: reads map the file instead of copying pages in with
+//     a system call each; a directory search reads every channel profile,
+//     and this halves its time.
 //   - _txlock=immediate: BEGIN takes the write lock up front, so busy_timeout
 //     applies instead of a read->write upgrade failing with SQLITE_BUSY.
 const sqliteParams = "_pragma=busy_timeout(5000)" +
 	"&_pragma=journal_mode(WAL)" +
 	"&_pragma=foreign_keys(1)" +
 	"&_pragma=synchronous(NORMAL)" +
+	"&_pragma=mmap_size(268435456)" +
 	"&_txlock=immediate"
 
 func openSQLite(path string) (*sql.DB, error) {

@@ -2,6 +2,8 @@ package store
 
 import (
 	"errors"
+	"fmt"
+	"strings"
 
 	"github.com/jackc/pgx/v5/pgconn"
 	"modernc.org/sqlite"
@@ -18,7 +20,34 @@ var (
 	ErrNotFound = errors.New("not found")
 	// ErrExists reports that a row with the same unique name already exists.
 	ErrExists = errors.New("already exists")
+	// ErrSuspended reports a stream key whose channel, or the channel's
+	// owner, is suspended or banned: it must not go live.
+	ErrSuspended = errors.New("suspended")
+	// ErrLimit reports that a per-owner limit (such as webhooks per channel)
+	// is reached.
+	ErrLimit = errors.New("limit reached")
 )
+
+// FieldError is an ErrInvalid that names the offending input field, so an
+// API can point at it. errors.Is(err, ErrInvalid) holds for every FieldError.
+type FieldError struct {
+	Field   string // JSON-style field name, e.g. "tags"
+	Problem string // what is wrong and what is allowed
+}
+
+func (e *FieldError) Error() string {
+	if strings.HasPrefix(e.Problem, e.Field+" ") {
+		return e.Problem // it names the field already
+	}
+	return e.Field + ": " + e.Problem
+}
+
+// Unwrap makes a FieldError match ErrInvalid.
+func (e *FieldError) Unwrap() error { return ErrInvalid }
+
+func fieldErr(field, format string, args ...any) error {
+	return &FieldError{Field: field, Problem: fmt.Sprintf(format, args...)}
+}
 
 // PostgreSQL SQLSTATE codes (https://www.postgresql.org/docs/current/errcodes-appendix.html).
 const (

@@ -97,3 +97,19 @@ func isPostgresDSN(dsn string) bool {
 func toMillis(t time.Time) int64 { return t.UnixMilli() }
 
 func fromMillis(ms int64) time.Time { return time.UnixMilli(ms).UTC() }
+
+// Optimize refreshes the query planner's statistics: PRAGMA optimize on
+// SQLite (which analyzes only tables whose statistics are missing or stale),
+// ANALYZE of the directory's tables on PostgreSQL (where autovacuum would
+// get to it within minutes). Run it after bulk loads; the server runs it at
+// start and hourly.
+func (s *Store) Optimize(ctx context.Context) error {
+	q := `PRAGMA optimize=0x10002`
+	if s.engine == enginePostgres {
+		q = `ANALYZE channels, channel_profiles, channel_tags, live_channels, live_sessions, users, follows`
+	}
+	if _, err := s.db.ExecContext(ctx, q); err != nil {
+		return fmt.Errorf("optimize %s store: %w", s.engine, err)
+	}
+	return nil
+}

@@ -1,0 +1,49 @@
+package channel
+
+import (
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/livehouse/livehouse/internal/live"
+	"github.com/livehouse/livehouse/internal/store"
+)
+
+func TestBroadcastEventsNotifyFollowersAndQueueSignedWebhooksWithFinalViewerFigures(t *testing.T) {
+	st := openStore(t)
+	ctx := t.Context()
+	fan, _ := st.CreateUser(ctx, store.NewUser{Email: "fan@example.com", DisplayName: "Fan", PasswordHash: "h"})
+	ch, _, _ := st.CreateChannel(ctx, "evented")
+	st.Follow(ctx, fan.ID, ch.ID)
+	hook, _, _ := st.CreateWebhook(ctx, ch.ID, "https://example.com/h", []string{"live", "offline"})
+	start := time.Now().Add(-time.Minute)
+	sess, _ := st.StartSession(ctx, ch.ID, "bcx", "[]", start)
+	viewers := NewViewers(ViewersConfig{Store: st})
+	ev := NewEvents(EventsConfig{Store: st, Viewers: viewers})
+	info := live.BroadcastInfo{ChannelID: ch.ID, Slug: "evented", BroadcastID: "bcx", SessionID: sess.ID, StartedAt: start}
+
+	ev.BroadcastStarted(info)
+	viewers.Beat("evented", "viewer-one")
+	viewers.Beat("evented", "viewer-two")
+	ev.Flush(ctx)
+	ns, _, unread, _ := st.Notifications(ctx, fan.ID, store.Page{})
+	if len(ns) != 1 || ns[0].BroadcastID != "bcx" || unread != 1 {
+		t.Errorf("follower notifications = %+v", ns)
+	}
+	info.EndedAt, info.Reason = time.Now(), "encoder stopped"
+	ev.BroadcastEnded(info)
+	ev.Flush(ctx)
+	ds, _ := st.Deliveries(ctx, hook.ID, 10)
+	if len(ds) != 2 || ds[0].Event != "offline" || ds[1].Event != "live" {
+		t.Fatalf("deliveries = %+v", ds)
+	}
+	var p Payload
+	json.Unmarshal([]byte(ds[0].Payload), &p)
+	if p.Broadcast.PeakViewers == nil || *p.Broadcast.PeakViewers != 2 || p.Broadcast.EndReason != "encoder stopped" || p.Broadcast.EndedAt == nil {
+		t.Errorf("offline payload = %s", ds[0].Payload)
+	}
+	last, _ := st.ListSessions(ctx, ch.ID, 1)
+	if last[0].PeakViewers != 2 {
+		t.Errorf("session peak = %d, want 2", last[0].PeakViewers)
+	}
+}

@@ -1,0 +1,169 @@
+package channel
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/livehouse/livehouse/internal/live"
+	"github.com/livehouse/livehouse/internal/store"
+)
+
+// ViewerStore records viewer figures.
+type ViewerStore interface {
+	RecordViewers(ctx context.Context, samples []store.ViewerSample) error
+}
+
+// ViewersConfig builds Viewers.
+type ViewersConfig struct {
+	Store ViewerStore
+	// Window is how long a heartbeat counts a viewer; default 30 s.
+	Window time.Duration
+	// SampleEvery is how often counts are written to the store; default 5 s.
+	SampleEvery time.Duration
+	// MaxPerChannel caps the viewer ids tracked per broadcast; default 1,000,000.
+	MaxPerChannel int
+	Logger        *slog.Logger
+}
+
+// Viewers counts the viewers of live broadcasts from player heartbeats: a
+// viewer is a distinct random id seen within the window. It keeps the peak
+// and the time-weighted average per broadcast and writes them to the store
+// every SampleEvery and when the broadcast ends. Counting by heartbeat,
+// not by playlist request, stays right behind a CDN.
+type Viewers struct {
+	cfg ViewersConfig
+	log *slog.Logger
+	now func() time.Time
+
+	mu     sync.Mutex
+	bySlug map[string]*audience
+}
+
+type audience struct {
+	info       live.BroadcastInfo
+	seen       map[string]time.Time // viewer id -> last heartbeat
+	current    int                  // ids in seen that were within the window at the last prune or beat
+	peak       int
+	viewerMs   int64
+	lastSample time.Time
+}
+
+// NewViewers returns Viewers; call Run to write samples.
+func NewViewers(cfg ViewersConfig) *Viewers {
+	if cfg.Window <= 0 {
+		cfg.Window = 30 * time.Second
+	}
+	if cfg.SampleEvery <= 0 {
+		cfg.SampleEvery = 5 * time.Second
+	}
+	if cfg.MaxPerChannel <= 0 {
+		cfg.MaxPerChannel = 1_000_000
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Viewers{cfg: cfg, log: cfg.Logger, now: time.Now, bySlug: map[string]*audience{}}
+}
+
+// Start begins counting a broadcast.
+func (v *Viewers) Start(info live.BroadcastInfo) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.bySlug[info.Slug] = &audience{info: info, seen: map[string]time.Time{}, lastSample: v.now()}
+}
+
+// End stops counting a broadcast and returns its final figures.
+func (v *Viewers) End(info live.BroadcastInfo) (store.ViewerSample, bool) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	a := v.bySlug[info.Slug]
+	if a == nil || a.info.BroadcastID != info.BroadcastID {
+		return store.ViewerSample{}, false
+	}
+	delete(v.bySlug, info.Slug)
+	s := a.sample(v.now(), v.cfg.Window)
+	s.Viewers = 0
+	return s, a.info.SessionID != ""
+}
+
+// Beat records a heartbeat of viewerID on the channel. It reports whether
+// the channel is live (heartbeats for channels off the air are ignored).
+func (v *Viewers) Beat(slug, viewerID string) bool {
+	now := v.now()
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	a := v.bySlug[slug]
+	if a == nil {
+		return false
+	}
+	last, ok := a.seen[viewerID]
+	if !ok && len(a.seen) >= v.cfg.MaxPerChannel {
+		return true
+	}
+	if !ok || now.Sub(last) > v.cfg.Window {
+		a.current++
+		a.peak = max(a.peak, a.current)
+	}
+	a.seen[viewerID] = now
+	return true
+}
+
+// Count returns the channel's current viewers and whether it is live.
+func (v *Viewers) Count(slug string) (int, bool) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	a := v.bySlug[slug]
+	if a == nil {
+		return 0, false
+	}
+	return a.current, true
+}
+
+// sample prunes expired viewers and accumulates viewer time up to now.
+func (a *audience) sample(now time.Time, window time.Duration) store.ViewerSample {
+	if d := now.Sub(a.lastSample); d > 0 {
+		a.viewerMs += int64(a.current) * d.Milliseconds()
+		a.lastSample = now
+	}
+	for id, at := range a.seen {
+		if now.Sub(at) > window {
+			delete(a.seen, id)
+		}
+	}
+	a.current = len(a.seen)
+	return store.ViewerSample{SessionID: a.info.SessionID, Viewers: a.current, PeakViewers: a.peak, ViewerMillis: a.viewerMs}
+}
+
+// Sample updates every live broadcast's figures and writes them to the store.
+func (v *Viewers) Sample(ctx context.Context) error {
+	now := v.now()
+	v.mu.Lock()
+	samples := make([]store.ViewerSample, 0, len(v.bySlug))
+	for _, a := range v.bySlug {
+		if s := a.sample(now, v.cfg.Window); s.SessionID != "" {
+			samples = append(samples, s)
+		}
+	}
+	v.mu.Unlock()
+	return v.cfg.Store.RecordViewers(ctx, samples)
+}
+
+// Run samples every SampleEvery until ctx ends.
+func (v *Viewers) Run(ctx context.Context) {
+	t := time.NewTicker(v.cfg.SampleEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			wctx, cancel := context.WithTimeout(ctx, v.cfg.SampleEvery)
+			if err := v.Sample(wctx); err != nil && ctx.Err() == nil {
+				v.log.Warn("cannot record viewer counts", "err", err)
+			}
+			cancel()
+		}
+	}
+}

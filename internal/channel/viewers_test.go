@@ -1,0 +1,86 @@
+package channel
+
+import (
+	"testing"
+	"time"
+
+	"github.com/livehouse/livehouse/internal/live"
+	"github.com/livehouse/livehouse/internal/store"
+)
+
+func TestViewersCountDistinctIDsSeenInTheWindowAndKeepPeakAndAverage(t *testing.T) {
+	st := openStore(t)
+	ctx := t.Context()
+	ch, _, _ := st.CreateChannel(ctx, "counted")
+	c := newClock()
+	sess, _ := st.StartSession(ctx, ch.ID, "bc1", "[]", c.t)
+	v := NewViewers(ViewersConfig{Store: st, Window: 30 * time.Second})
+	v.now = c.now
+	info := live.BroadcastInfo{ChannelID: ch.ID, Slug: "counted", BroadcastID: "bc1", SessionID: sess.ID, StartedAt: c.t}
+
+	if v.Beat("counted", "before-live") {
+		t.Error("a heartbeat before the broadcast started was counted")
+	}
+	v.Start(info)
+	for _, id := range []string{"viewer-a", "viewer-b", "viewer-a", "viewer-c", "viewer-b"} {
+		if !v.Beat("counted", id) {
+			t.Fatal("heartbeat refused while live")
+		}
+	}
+	if n, live := v.Count("counted"); n != 3 || !live {
+		t.Errorf("Count = %d, %v; want 3 distinct viewers", n, live)
+	}
+	c.advance(20 * time.Second) // 3 viewers for 20 s
+	v.Beat("counted", "viewer-a")
+	if err := v.Sample(ctx); err != nil {
+		t.Fatal(err)
+	}
+	c.advance(20 * time.Second) // b and c fall out of the 30 s window
+	v.Sample(ctx)
+	if n, _ := v.Count("counted"); n != 1 {
+		t.Errorf("after 40 s only viewer-a beat again; Count = %d, want 1", n)
+	}
+	if got, _ := st.ListSessions(ctx, ch.ID, 1); got[0].Viewers != 1 || got[0].PeakViewers != 3 {
+		t.Errorf("stored sample = %+v, want viewers 1, peak 3", got[0])
+	}
+	c.advance(20 * time.Second)
+	final, ok := v.End(info)
+	if !ok || final.Viewers != 0 || final.PeakViewers != 3 {
+		t.Errorf("final sample = %+v, %v", final, ok)
+	}
+	// 3 viewers x 20 s + 3 x 20 s (until the prune) + 1 x 20 s = 140 viewer-seconds.
+	if final.ViewerMillis != 140_000 {
+		t.Errorf("viewer time = %d ms, want 140000", final.ViewerMillis)
+	}
+	if v.Beat("counted", "viewer-a") {
+		t.Error("heartbeat counted after the broadcast ended")
+	}
+	st.RecordViewers(ctx, []store.ViewerSample{final})
+	st.EndSession(ctx, sess.ID, c.t, "done")
+	last, _ := st.LastEndedSession(ctx, ch.ID)
+	if avg := last.AvgViewers(c.t); avg < 2.33 || avg > 2.34 {
+		t.Errorf("average = %v, want 140/60", avg)
+	}
+}
+
+func TestViewersIgnoreAnEndForAnotherBroadcastOfTheChannel(t *testing.T) {
+	v := NewViewers(ViewersConfig{Store: openStore(t)})
+	v.Start(live.BroadcastInfo{Slug: "x", BroadcastID: "new"})
+	if _, ok := v.End(live.BroadcastInfo{Slug: "x", BroadcastID: "old"}); ok {
+		t.Error("ending an old broadcast stopped counting the new one")
+	}
+	if _, live := v.Count("x"); !live {
+		t.Error("new broadcast no longer counted")
+	}
+}
+
+func TestViewersCapTrackedIDsPerBroadcast(t *testing.T) {
+	v := NewViewers(ViewersConfig{Store: openStore(t), MaxPerChannel: 2})
+	v.Start(live.BroadcastInfo{Slug: "x", BroadcastID: "b"})
+	for _, id := range []string{"a1", "a2", "a3", "a4"} {
+		v.Beat("x", id)
+	}
+	if n, _ := v.Count("x"); n != 2 {
+		t.Errorf("Count = %d, want the cap of 2", n)
+	}
+}

@@ -1,0 +1,189 @@
+// The API client: JSON in and out, the error object of docs/API.md, and the
+// CSRF token that every mutating request made with the session cookie carries.
+import type {
+  AdminChannel, Broadcast, Category, Channel, ChannelCard, CreatedChannel, Ladder, LiveStatus,
+  Me, Notification, Page, StreamKey, User,
+} from './types';
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly field?: string,
+  ) {
+    super(message);
+  }
+}
+
+type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+export interface Query { [k: string]: string | number | boolean | undefined }
+
+function qs(q?: Query): string {
+  if (!q) return '';
+  const p = new URLSearchParams();
+  for (const [k, v] of Object.entries(q)) if (v !== undefined && v !== '') p.set(k, String(v));
+  const s = p.toString();
+  return s ? `?${s}` : '';
+}
+
+/** Client holds the CSRF token of the signed-in session. */
+export class Client {
+  csrf = '';
+
+  constructor(private readonly base = '/api/v1') {}
+
+  async request<T>(method: Method, path: string, body?: unknown, retried = false): Promise<T> {
+    const headers: Record<string, string> = { Accept: 'application/json' };
+    let payload: BodyInit | undefined;
+    if (body instanceof Blob) {
+      payload = body;
+      headers['Content-Type'] = body.type || 'application/octet-stream';
+    } else if (body !== undefined) {
+      payload = JSON.stringify(body);
+      headers['Content-Type'] = 'application/json';
+    }
+    if (method !== 'GET' && this.csrf) headers['X-CSRF-Token'] = this.csrf;
+    let res: Response;
+    try {
+      res = await fetch(this.base + path, { method, headers, body: payload, credentials: 'same-origin' });
+    } catch {
+      throw new ApiError(0, 'network', 'The server cannot be reached. Check your connection and try again.');
+    }
+    if (res.status === 204) return undefined as T;
+    const text = await res.text();
+    let data: unknown;
+    try {
+      data = text ? JSON.parse(text) : undefined;
+    } catch {
+      data = undefined;
+    }
+    if (!res.ok) {
+      const e = (data as { error?: { code?: string; message?: string; field?: string } } | undefined)?.error;
+      const err = new ApiError(res.status, e?.code ?? 'http_' + res.status, e?.message ?? `${res.status} ${res.statusText}`, e?.field);
+      // A stale token (the session rotated in another tab): refresh it once.
+      if (err.code === 'csrf' && !retried && method !== 'GET') {
+        await this.me().catch(() => undefined);
+        return this.request<T>(method, path, body, true);
+      }
+      throw err;
+    }
+    return data as T;
+  }
+
+  get<T>(path: string, q?: Query) { return this.request<T>('GET', path + qs(q)); }
+  post<T>(path: string, body?: unknown) { return this.request<T>('POST', path, body ?? {}); }
+  put<T>(path: string, body?: unknown) { return this.request<T>('PUT', path, body); }
+  patch<T>(path: string, body: unknown) { return this.request<T>('PATCH', path, body); }
+  del<T>(path: string) { return this.request<T>('DELETE', path); }
+
+  // Auth
+  async me(): Promise<Me> {
+    const me = await this.get<Me>('/auth/me');
+    this.csrf = me.csrf_token;
+    return me;
+  }
+  async signUp(email: string, password: string, display_name: string): Promise<Me> {
+    const me = await this.post<Me>('/auth/signup', { email, password, display_name });
+    this.csrf = me.csrf_token;
+    return me;
+  }
+  async signIn(email: string, password: string): Promise<Me> {
+    const me = await this.post<Me>('/auth/signin', { email, password });
+    this.csrf = me.csrf_token;
+    return me;
+  }
+  async signOut(): Promise<void> {
+    await this.post<void>('/auth/signout');
+    this.csrf = '';
+  }
+
+  // Directory
+  categories() { return this.get<{ items: Category[] }>('/categories'); }
+  async channels(q: Query): Promise<Page<ChannelCard>> {
+    return normalizePage(await this.get<unknown>('/channels', q));
+  }
+  async channel(slug: string): Promise<Channel> {
+    const early = this.prefetched.get(slug);
+    if (early) {
+      this.prefetched.delete(slug);
+      return early;
+    }
+    return normalizeChannel(await this.get<Record<string, unknown>>(`/channels/${enc(slug)}`));
+  }
+  /** prefetchChannel starts loading a channel before the page that needs it renders; channel() takes the answer once. */
+  prefetchChannel(slug: string): void {
+    const p = this.get<Record<string, unknown>>(`/channels/${enc(slug)}`).then(normalizeChannel);
+    p.catch(() => undefined);
+    this.prefetched.set(slug, p);
+  }
+  private readonly prefetched = new Map<string, Promise<Channel>>();
+  /** The channels the signed-in user owns. */
+  myChannels() { return this.get<Page<Channel>>('/me/channels'); }
+
+  // Creator
+  createChannel(body: Partial<Channel> & { slug: string; display_name: string; category: string }) {
+    return this.post<CreatedChannel>('/channels', body);
+  }
+  updateChannel(slug: string, body: Partial<Pick<Channel, 'display_name' | 'title' | 'category' | 'tags' | 'language' | 'mature' | 'bio'>>) {
+    return this.patch<Channel>(`/channels/${enc(slug)}`, body);
+  }
+  rotateKey(slug: string) { return this.post<StreamKey>(`/channels/${enc(slug)}/key`); }
+  uploadAvatar(slug: string, file: Blob) { return this.put<{ avatar_url: string }>(`/channels/${enc(slug)}/avatar`, file); }
+  health(slug: string) { return this.get<LiveStatus>(`/channels/${enc(slug)}/health`); }
+  broadcasts(slug: string, q?: Query) { return this.get<Page<Broadcast>>(`/channels/${enc(slug)}/broadcasts`, q); }
+
+  // Viewers
+  heartbeat(slug: string, viewer_id: string) { return this.post<void>(`/channels/${enc(slug)}/heartbeat`, { viewer_id }); }
+  follow(slug: string, on: boolean) {
+    return on ? this.put<void>(`/channels/${enc(slug)}/follow`) : this.del<void>(`/channels/${enc(slug)}/follow`);
+  }
+  notifications(q?: Query) { return this.get<Page<Notification>>('/me/notifications', q); }
+  markNotificationsRead() { return this.post<void>('/me/notifications/read'); }
+
+  // Admin
+  adminUsers(q?: Query) { return this.get<Page<User>>('/admin/users', q); }
+  adminUpdateUser(id: string, body: { status?: string; role?: string }) { return this.patch<User>(`/admin/users/${enc(id)}`, body); }
+  adminChannels(q?: Query) { return this.get<Page<AdminChannel>>('/admin/channels', q); }
+  adminUpdateChannel(slug: string, body: { status: string }) { return this.patch<AdminChannel>(`/admin/channels/${enc(slug)}`, body); }
+  adminSettings() { return this.get<{ ladder: Ladder }>('/admin/settings'); }
+  adminSaveSettings(body: { ladder: Ladder }) { return this.put<{ ladder: Ladder }>('/admin/settings', body); }
+}
+
+const enc = encodeURIComponent;
+
+// The video core's first API answered {channels:[…]} with playback_path and a
+// live status block; the platform API answers {items:[…]} with cards. Both are
+// read so the UI works against either.
+function normalizePage(data: unknown): Page<ChannelCard> {
+  const d = (data ?? {}) as { items?: unknown[]; channels?: unknown[]; next_cursor?: string };
+  const raw = d.items ?? d.channels ?? [];
+  return { items: raw.map((c) => normalizeChannel(c as Record<string, unknown>)), next_cursor: d.next_cursor };
+}
+
+export function normalizeChannel(c: Record<string, unknown>): Channel {
+  const status = c.status as LiveStatus | undefined;
+  const slug = String(c.slug ?? '');
+  const live = Boolean(c.live);
+  return {
+    ...(c as unknown as Channel),
+    slug,
+    display_name: String(c.display_name ?? slug),
+    title: String(c.title ?? ''),
+    category: String(c.category ?? ''),
+    tags: Array.isArray(c.tags) ? (c.tags as string[]) : [],
+    language: String(c.language ?? ''),
+    mature: Boolean(c.mature),
+    avatar_url: String(c.avatar_url ?? ''),
+    live,
+    viewers: Number(c.viewers ?? 0),
+    thumbnail_url: String(c.thumbnail_url ?? status?.thumbnail_path ?? ''),
+    started_at: (c.started_at as string | undefined) ?? status?.started_at,
+    bio: String(c.bio ?? ''),
+    followers: Number(c.followers ?? 0),
+    playback_url: String(c.playback_url ?? c.playback_path ?? `/hls/${slug}/index.m3u8`),
+  };
+}
+
+export const api = new Client();

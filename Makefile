@@ -1,5 +1,6 @@
 # Livehouse. `make run` starts a server with embedded defaults; `make test`
-# installs what the tests need (ffmpeg, nginx, wrk) and runs every test.
+# installs what the tests need (ffmpeg, nginx, wrk, chromium, npm packages)
+# and runs every test, the browser tests included.
 
 GO ?= go
 export CGO_ENABLED ?= 0
@@ -21,7 +22,8 @@ vet:
 
 test: deps vet
 	$(GO) test -count=1 -timeout 20m ./...
-	CGO_ENABLED=1 $(GO) test -count=1 -race -timeout 10m ./internal/media/ ./internal/hls/ ./internal/live/ ./internal/store/
+	CGO_ENABLED=1 $(GO) test -count=1 -race -timeout 10m ./internal/media/ ./internal/hls/ ./internal/store/ ./internal/account/ ./internal/channel/
+	./scripts/browser-test.sh
 
 # A short run of every fuzz target.
 fuzz:

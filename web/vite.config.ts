@@ -21,10 +21,9 @@ function inlineEntryCSS(): Plugin {
           const asset = ctx.bundle?.[file];
           if (!asset || asset.type !== 'asset') return tag;
           delete ctx.bundle![file];
-          // The text font is needed for the first contentful paint: ask for it now.
-          const font = Object.keys(ctx.bundle!).find((f) => /inter-latin-wght-normal.*\.woff2$/.test(f));
-          const preload = font ? `<link rel="preload" href="/${font}" as="font" type="font/woff2" crossorigin>` : '';
-          return `${preload}<style>${String(asset.source).replace(/<\/style/gi, '<\\/style')}</style>`;
+          // No font preload: measured, it delays the first paint (the text
+          // paints in a system font and swaps to Inter when it arrives).
+          return `<style>${String(asset.source).replace(/<\/style/gi, '<\\/style')}</style>`;
         });
       },
     },

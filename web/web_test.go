@@ -70,6 +70,7 @@ func TestClientRoutesGetIndexAndUnknownPathsGet404(t *testing.T) {
 		{"/admin", 200, true},
 		{"/admin/settings", 200, true},
 		{"/notifications", 200, true},
+		{"/account", 200, true},
 		{"/no/such/page", 404, true},
 		{"/assets/missing-abc123.js", 404, false},
 		{"/robots.txt", 404, false},

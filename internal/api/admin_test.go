@@ -140,7 +140,11 @@ func TestNotificationsAreMarkedReadAndChannelsListedForTheirOwner(t *testing.T) 
 	if _, err := ts.srv.Store().ChannelByKey(t.Context(), rotated["stream_key"].(string)); err != nil {
 		t.Errorf("the rotated key is not the store's key: %v", err)
 	}
-	if r := want(t, c.get(t, "/api/v1/channels/one-a"), 200); strings.Contains(string(r.body), rotated["stream_key"].(string)) {
-		t.Error("the channel page reveals the stream key")
+	if r := want(t, c.get(t, "/api/v1/channels/one-a"), 200); strings.Contains(string(r.body), rotated["stream_key"].(string)) ||
+		r.json(t)["rtmp_url"] != rotated["rtmp_url"] {
+		t.Errorf("the owner's channel page must show the RTMP URL and not the key: %s", r.body)
+	}
+	if m := want(t, ts.anon().get(t, "/api/v1/channels/one-a"), 200).json(t); m["rtmp_url"] != nil || m["suspended"] != nil {
+		t.Errorf("the public channel page shows owner-only fields: %v", m)
 	}
 }

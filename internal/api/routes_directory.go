@@ -202,7 +202,7 @@ func (a *API) channelView(r *http.Request, ch store.Channel) (ChannelView, error
 		v.Following = &following
 		if p.User.ID == ch.OwnerID || p.User.Role == store.RoleAdmin {
 			suspended := ch.Suspended
-			v.Suspended = &suspended
+			v.Suspended, v.RTMPURL = &suspended, a.rtmpURL()
 		}
 	}
 	return v, nil

@@ -86,8 +86,10 @@ type ChannelView struct {
 	LastBroadcast *BroadcastView `json:"last_broadcast,omitempty"`
 	// Following is set when the caller is signed in.
 	Following *bool `json:"following,omitempty"`
-	// Suspended is shown to the owner and admins only.
-	Suspended *bool `json:"suspended,omitempty"`
+	// Suspended and RTMPURL (where to publish; the key is never shown
+	// here) are shown to the owner and admins only.
+	Suspended *bool  `json:"suspended,omitempty"`
+	RTMPURL   string `json:"rtmp_url,omitempty"`
 }
 
 // BroadcastView is one past or current broadcast.

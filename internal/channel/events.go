@@ -79,15 +79,14 @@ func (e *Events) push(j eventJob) {
 	}
 }
 
-// Run processes events until ctx ends, then processes what is still queued
-// (for up to 5 s) so that broadcasts ended by a shutdown are recorded.
+// Run processes events until ctx ends, then what is still queued, so that
+// broadcasts ended by a shutdown are recorded. Each event gets up to 5 s of
+// database work, even while ctx ends.
 func (e *Events) Run(ctx context.Context) {
 	for {
 		select {
 		case <-ctx.Done():
-			drain, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-			e.process(drain)
-			cancel()
+			e.process(ctx)
 			return
 		case <-e.wake:
 			e.process(ctx)
@@ -108,7 +107,9 @@ func (e *Events) process(ctx context.Context) {
 			return
 		}
 		for _, j := range jobs {
-			e.handle(ctx, j)
+			jctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			e.handle(jctx, j)
+			cancel()
 		}
 	}
 }

@@ -294,8 +294,8 @@ func checkHealth(t *testing.T, r *rig) {
 				Height      int     `json:"height"`
 			} `json:"ingest"`
 			Transcoder *struct {
-				Speed   float64 `json:"Speed"`
-				Running bool    `json:"Running"`
+				Speed   float64 `json:"speed"`
+				Running bool    `json:"running"`
 			} `json:"transcoder"`
 		} `json:"status"`
 	}
@@ -476,7 +476,9 @@ func TestKilledTranscoderRestartsWhilePassthroughContinues(t *testing.T) {
 	}
 	var st struct {
 		Status struct {
-			Transcoder struct{ Restarts int } `json:"transcoder"`
+			Transcoder struct {
+				Restarts int `json:"restarts"`
+			} `json:"transcoder"`
 		} `json:"status"`
 	}
 	_, _, body := r.get("/api/v1/channels/" + rigSlug)

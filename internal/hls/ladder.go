@@ -119,14 +119,15 @@ func (l *Ladder) segmentDuration(msn uint64) time.Duration {
 
 // VariantInfo describes a rendition in the multivariant playlist.
 type VariantInfo struct {
-	Name             string
-	Bandwidth        int
-	AverageBandwidth int
-	Width, Height    int
-	FrameRate        float64
-	Codecs           string
+	Name             string  `json:"name"`
+	Bandwidth        int     `json:"bandwidth"`
+	AverageBandwidth int     `json:"average_bandwidth"`
+	Width            int     `json:"width"`
+	Height           int     `json:"height"`
+	FrameRate        float64 `json:"frame_rate"`
+	Codecs           string  `json:"codecs"`
 	// Ready is true once the rendition has its first part.
-	Ready bool
+	Ready bool `json:"ready"`
 }
 
 // Variants describes every rendition as it stands.

@@ -51,26 +51,26 @@ type Config struct {
 // Stats is a snapshot of a Transcoder.
 type Stats struct {
 	// Speed and FPS are ffmpeg's current -progress figures.
-	Speed float64
-	FPS   float64
+	Speed float64 `json:"speed"`
+	FPS   float64 `json:"fps"`
 	// Frames, DroppedFrames and DupFrames are ffmpeg's counts, summed over
 	// restarts.
-	Frames        int64
-	DroppedFrames int64
-	DupFrames     int64
+	Frames        int64 `json:"frames"`
+	DroppedFrames int64 `json:"dropped_frames"`
+	DupFrames     int64 `json:"dup_frames"`
 	// SkippedUnits counts source units never given to ffmpeg: while no
 	// ffmpeg was running, while waiting for a key frame after a (re)start,
 	// or after ffmpeg fell behind and its input queue filled.
-	SkippedUnits int64
+	SkippedUnits int64 `json:"skipped_units"`
 	// QueueOverflows counts the times ffmpeg fell behind.
-	QueueOverflows int64
+	QueueOverflows int64 `json:"queue_overflows"`
 	// CPUTime is the user+system CPU time of the ffmpeg processes that have
 	// exited (the running one is not included).
-	CPUTime time.Duration
+	CPUTime time.Duration `json:"cpu_time_ns"`
 	// Restarts counts ffmpeg restarts after it died.
-	Restarts  int
-	Running   bool
-	LastError string
+	Restarts  int    `json:"restarts"`
+	Running   bool   `json:"running"`
+	LastError string `json:"last_error,omitempty"`
 }
 
 // inputQueue bounds the units waiting for ffmpeg's stdin (about 3 s of

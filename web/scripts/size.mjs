@@ -30,7 +30,7 @@ if (args.includes('--json')) {
 } else {
   const kb = (n) => `${(n / 1024).toFixed(1)} KB`;
   for (const [f, s] of Object.entries(result.assets)) console.log(`${f.padEnd(44)} ${kb(s.raw).padStart(10)} raw ${kb(s.gzip).padStart(10)} gzip`);
-  console.log(`home page (html + entry js + css):         ${kb(result.home_page_gzip)} gzip`);
+  console.log(`home page (html with css + entry js):      ${kb(result.home_page_gzip)} gzip`);
   console.log(`viewer page (home page + hls.js light):    ${kb(result.viewer_page_gzip)} gzip (budget ${budgetKB} KB)`);
 }
 if (result.viewer_page_gzip > result.budget_gzip) {

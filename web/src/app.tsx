@@ -27,6 +27,7 @@ function lazy<P extends object>(load: () => Promise<ComponentType<P>>): Componen
 const Dashboard = lazy(() => import('./pages/Dashboard').then((m) => m.Dashboard));
 const Admin = lazy(() => import('./pages/Admin').then((m) => m.Admin));
 const Notifications = lazy(() => import('./pages/Notifications').then((m) => m.Notifications));
+const Account = lazy(() => import('./pages/Account').then((m) => m.Account));
 
 function Routes() {
   const loc = useLocation();
@@ -45,6 +46,7 @@ function Routes() {
     case 'dashboard': return <Dashboard slug={id} />;
     case 'admin': return <Admin tab={id || 'users'} />;
     case 'notifications': return <Notifications />;
+    case 'account': return <Account />;
     default: return <NotFound />;
   }
 }
@@ -81,6 +83,7 @@ function UserMenu() {
           <a role="menuitem" href="/dashboard"><I.Radio size={16} /> Creator dashboard</a>
           <a role="menuitem" href="/following"><I.Heart size={16} /> Following</a>
           <a role="menuitem" href="/notifications"><I.Bell size={16} /> Notifications</a>
+          <a role="menuitem" href="/account"><I.User size={16} /> Account and API tokens</a>
           {user.role === 'admin' && <a role="menuitem" href="/admin"><I.Shield size={16} /> Admin</a>}
           <button role="menuitem" type="button" onClick={() => void signOut().then(() => navigate('/'))}>Sign out</button>
         </div>

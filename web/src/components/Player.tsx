@@ -110,6 +110,7 @@ export function Player(p: PlayerProps) {
     } else {
       loadHls().then((Hls) => {
         if (cancelled) return;
+        performance.mark('lh-player-ready');
         if (!Hls.isSupported()) {
           if (native) useNative();
           else { setState('error'); setError('This browser cannot play live video.'); }
@@ -134,6 +135,7 @@ export function Player(p: PlayerProps) {
           ['loadstart', 'loadedmetadata', 'loadeddata', 'canplay', 'playing', 'waiting', 'seeking', 'seeked'].forEach((e) => v.addEventListener(e, () => console.debug(`[video] ${performance.now().toFixed(0)} ${e} t=${v.currentTime.toFixed(2)}`)));
         }
         hls.on(Hls.Events.MANIFEST_PARSED, (_e, d) => {
+          performance.mark('lh-manifest');
           const list = d.levels.map((l, index) => ({
             index,
             name: renditionName((l as unknown as { uri?: string }).uri ?? l.url[0] ?? ''),
@@ -145,6 +147,7 @@ export function Player(p: PlayerProps) {
           void play();
         });
         hls.on(Hls.Events.LEVEL_SWITCHED, (_e, d) => setCurrent(d.level));
+        hls.once(Hls.Events.FRAG_BUFFERED, () => performance.mark('lh-first-media'));
         hls.on(Hls.Events.ERROR, (_e, d) => {
           if (!d.fatal || !hls) return;
           if (d.type === Hls.ErrorTypes.MEDIA_ERROR) {
@@ -182,6 +185,7 @@ export function Player(p: PlayerProps) {
     let first = true;
     const offs = [
       on('playing', () => {
+        if (!performance.getEntriesByName('lh-playing').length) performance.mark('lh-playing');
         setState('playing');
         onPlaying.current?.(true);
         if (first && 'requestVideoFrameCallback' in v) {

@@ -1,7 +1,7 @@
 // The API client: JSON in and out, the error object of docs/API.md, and the
 // CSRF token that every mutating request made with the session cookie carries.
 import type {
-  AdminChannel, Broadcast, Category, Channel, ChannelCard, CreatedChannel, Ladder, LiveStatus,
+  AdminChannel, ApiToken, Broadcast, Webhook, Category, Channel, ChannelCard, CreatedChannel, Ladder, LiveStatus,
   Me, Notification, Page, StreamKey, User,
 } from './types';
 
@@ -99,6 +99,19 @@ export class Client {
     this.csrf = '';
   }
 
+  // Account
+  async updateMe(body: { display_name: string }): Promise<User> {
+    return this.patch<User>('/me', body);
+  }
+  async changePassword(current_password: string, new_password: string): Promise<Me> {
+    const me = await this.post<Me>('/me/password', { current_password, new_password });
+    this.csrf = me.csrf_token;
+    return me;
+  }
+  tokens() { return this.get<Page<ApiToken>>('/me/tokens'); }
+  createToken(name: string) { return this.post<ApiToken & { token: string }>('/me/tokens', { name }); }
+  deleteToken(id: string) { return this.del<void>(`/me/tokens/${enc(id)}`); }
+
   // Directory
   categories() { return this.get<{ items: Category[] }>('/categories'); }
   async channels(q: Query): Promise<Page<ChannelCard>> {
@@ -133,6 +146,10 @@ export class Client {
   uploadAvatar(slug: string, file: Blob) { return this.put<{ avatar_url: string }>(`/channels/${enc(slug)}/avatar`, file); }
   health(slug: string) { return this.get<LiveStatus>(`/channels/${enc(slug)}/health`); }
   broadcasts(slug: string, q?: Query) { return this.get<Page<Broadcast>>(`/channels/${enc(slug)}/broadcasts`, q); }
+
+  webhooks(slug: string) { return this.get<Page<Webhook>>(`/channels/${enc(slug)}/webhooks`); }
+  createWebhook(slug: string, url: string, events: string[]) { return this.post<Webhook & { secret: string }>(`/channels/${enc(slug)}/webhooks`, { url, events }); }
+  deleteWebhook(slug: string, id: string) { return this.del<void>(`/channels/${enc(slug)}/webhooks/${enc(id)}`); }
 
   // Viewers
   heartbeat(slug: string, viewer_id: string) { return this.post<void>(`/channels/${enc(slug)}/heartbeat`, { viewer_id }); }

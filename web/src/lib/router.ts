@@ -66,6 +66,7 @@ const routes: Array<[string, RegExp]> = [
   ['dashboard', /^\/dashboard(?:\/([^/]+))?\/?$/],
   ['admin', /^\/admin(?:\/([^/]+))?\/?$/],
   ['notifications', /^\/notifications\/?$/],
+  ['account', /^\/account\/?$/],
 ];
 
 export function match(path: string): Match {

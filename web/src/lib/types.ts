@@ -135,3 +135,17 @@ export interface AdminChannel extends ChannelCard {
 export interface ApiErrorBody {
   error: { code: string; message: string; field?: string };
 }
+
+export interface ApiToken {
+  id: string;
+  name: string;
+  created_at: string;
+  last_used_at?: string | null;
+}
+
+export interface Webhook {
+  id: string;
+  url: string;
+  events: string[];
+  created_at: string;
+}

@@ -195,6 +195,7 @@ function ChannelDashboard({ initial, channels, revealed, onReveal }: DashProps) 
       <GoLive ch={ch} revealed={revealed} onReveal={onReveal} />
       <History slug={ch.slug} live={ch.live} />
       <Profile ch={ch} onSaved={setCh} />
+      <Webhooks slug={ch.slug} />
     </div>
   );
 }
@@ -484,6 +485,77 @@ function History({ slug, live }: { slug: string; live: boolean }) {
                   <td class="num">{b.peak_viewers}</td>
                   <td class="num">{Math.round(b.avg_viewers * 10) / 10}</td>
                   <td class="muted">{b.ended_at ? (b.end_reason || 'ended') : 'on air'}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </section>
+  );
+}
+
+function Webhooks({ slug }: { slug: string }) {
+  const { push } = useToasts();
+  const list = useAsync(() => api.webhooks(slug), [slug]);
+  const [url, setUrl] = useState('');
+  const [events, setEvents] = useState<string[]>(['live', 'offline']);
+  const [fresh, setFresh] = useState<{ url: string; secret: string } | null>(null);
+  const [err, setErr] = useState('');
+  const toggle = (ev: string) => setEvents((es) => (es.includes(ev) ? es.filter((x) => x !== ev) : [...es, ev]));
+  const add = async (e: Event) => {
+    e.preventDefault();
+    setErr('');
+    try {
+      const h = await api.createWebhook(slug, url.trim(), events);
+      setFresh({ url: h.url, secret: h.secret });
+      setUrl('');
+      list.reload();
+    } catch (e) {
+      setErr(errorText(e));
+    }
+  };
+  const remove = async (id: string) => {
+    try {
+      await api.deleteWebhook(slug, id);
+      list.reload();
+    } catch (e) {
+      push({ kind: 'error', title: 'The webhook was not deleted', body: errorText(e) });
+    }
+  };
+  return (
+    <section class="panel" aria-labelledby="hooks-h">
+      <h2 id="hooks-h">Webhooks</h2>
+      <p class="muted">We POST a JSON event to your URL when the channel goes live or offline, signed with <code>X-Livehouse-Signature: sha256=…</code> (HMAC of the body with the secret).</p>
+      <form class="hook-form" onSubmit={add} noValidate>
+        <Field id="hook-url" label="Payload URL" error={err || undefined}>
+          <input id="hook-url" type="url" placeholder="https://example.com/hooks/livehouse" value={url} onInput={(e) => setUrl((e.currentTarget as HTMLInputElement).value)} />
+        </Field>
+        <fieldset class="events">
+          <legend>Events</legend>
+          {['live', 'offline'].map((ev) => (
+            <label key={ev} class="check-inline"><input type="checkbox" checked={events.includes(ev)} onChange={() => toggle(ev)} /> {ev === 'live' ? 'Goes live' : 'Goes offline'}</label>
+          ))}
+        </fieldset>
+        <button class="btn" type="submit" disabled={!url.trim() || events.length === 0}>Add webhook</button>
+      </form>
+      {fresh && (
+        <>
+          <CopyField id="hook-secret" label={`Signing secret for ${fresh.url}`} value={fresh.secret} secret />
+          <p class="notice warn" role="note">The secret is shown only now.</p>
+        </>
+      )}
+      {list.error ? <ErrorState error={list.error} retry={list.reload} /> : !list.data ? <Spinner /> : list.data.items.length > 0 && (
+        <div class="table-wrap">
+          <table class="table">
+            <thead><tr><th scope="col">URL</th><th scope="col">Events</th><th scope="col">Added</th><th scope="col"><span class="sr-only">Delete</span></th></tr></thead>
+            <tbody>
+              {list.data.items.map((h) => (
+                <tr key={h.id}>
+                  <td class="mono">{h.url}</td>
+                  <td>{h.events.join(', ')}</td>
+                  <td class="muted">{dateTime(h.created_at)}</td>
+                  <td class="actions"><button type="button" class="btn small danger" onClick={() => remove(h.id)}>Delete</button></td>
                 </tr>
               ))}
             </tbody>

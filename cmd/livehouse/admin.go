@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"path/filepath"
 
 	"github.com/livehouse/livehouse/internal/account"
 	"github.com/livehouse/livehouse/internal/store"
@@ -25,15 +24,7 @@ func admin(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(positional) != 1 {
 		return errors.New("admin create: want exactly one <email>")
 	}
-	logger, err := o.logger(io.Discard)
-	if err != nil {
-		return err
-	}
-	dsn := o.databaseURL
-	if dsn == "" {
-		dsn = filepath.Join(o.data, "livehouse.db")
-	}
-	st, err := store.Open(ctx, dsn, logger)
+	st, logger, err := o.openStore(ctx)
 	if err != nil {
 		return err
 	}

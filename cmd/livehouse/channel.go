@@ -5,11 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"path/filepath"
 	"text/tabwriter"
 	"time"
-
-	"github.com/livehouse/livehouse/internal/store"
 )
 
 func channel(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -22,15 +19,7 @@ func channel(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	logger, err := o.logger(io.Discard)
-	if err != nil {
-		return err
-	}
-	dsn := o.databaseURL
-	if dsn == "" {
-		dsn = filepath.Join(o.data, "livehouse.db")
-	}
-	st, err := store.Open(ctx, dsn, logger)
+	st, _, err := o.openStore(ctx)
 	if err != nil {
 		return err
 	}

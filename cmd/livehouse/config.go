@@ -1,17 +1,20 @@
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/livehouse/livehouse/internal/hls"
 	"github.com/livehouse/livehouse/internal/server"
+	"github.com/livehouse/livehouse/internal/store"
 	"github.com/livehouse/livehouse/internal/transcode"
 )
 
@@ -188,4 +191,19 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 		positional = append(positional, fs.Arg(0))
 		args = fs.Args()[1:]
 	}
+}
+
+// openStore opens the store the command-line tools work on: the one at
+// --database-url, else SQLite in the data directory. Logs are discarded.
+func (o *options) openStore(ctx context.Context) (*store.Store, *slog.Logger, error) {
+	logger, err := o.logger(io.Discard)
+	if err != nil {
+		return nil, nil, err
+	}
+	dsn := o.databaseURL
+	if dsn == "" {
+		dsn = filepath.Join(o.data, "livehouse.db")
+	}
+	st, err := store.Open(ctx, dsn, logger)
+	return st, logger, err
 }

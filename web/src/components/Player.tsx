@@ -95,6 +95,7 @@ export function Player(p: PlayerProps) {
     let cancelled = false;
     let hls: Hls | null = null;
     let networkRetries = 0;
+    let releaseStart: (() => void) | null = null;
     setState('loading');
     setError('');
     setRenditions([]);
@@ -146,6 +147,22 @@ export function Player(p: PlayerProps) {
           setRenditions(list);
           void play();
         });
+        // Hold automatic quality on the start level until the first frame
+        // shows: an up-switch during startup refetches the current segment
+        // in the new rendition from its start and delays the first frame
+        // by half a second. ABR is released as soon as playback runs.
+        let startHeld = false;
+        hls.once(Hls.Events.LEVEL_SWITCHING, (_e, d) => {
+          if (hls && hls.autoLevelEnabled && v.readyState < HTMLMediaElement.HAVE_FUTURE_DATA) {
+            hls.autoLevelCapping = d.level;
+            startHeld = true;
+          }
+        });
+        releaseStart = () => {
+          if (startHeld && hls) hls.autoLevelCapping = -1;
+          startHeld = false;
+        };
+        v.addEventListener('playing', releaseStart, { once: true });
         hls.on(Hls.Events.LEVEL_SWITCHED, (_e, d) => setCurrent(d.level));
         hls.once(Hls.Events.FRAG_BUFFERED, () => performance.mark('lh-first-media'));
         hls.on(Hls.Events.ERROR, (_e, d) => {
@@ -170,6 +187,7 @@ export function Player(p: PlayerProps) {
     }
     return () => {
       cancelled = true;
+      if (releaseStart) v.removeEventListener('playing', releaseStart);
       hls?.destroy();
       hlsRef.current = null;
       v.removeAttribute('src');

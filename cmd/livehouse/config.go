@@ -25,6 +25,7 @@ type options struct {
 	renditions                                        stringList
 	grace, partTarget, segmentMin, readTimeout        time.Duration
 	secureCookies, trustProxy, webhooksPrivate        bool
+	natsURL                                           string
 }
 
 type stringList []string
@@ -53,6 +54,7 @@ func newFlagSet(name string, stderr io.Writer, o *options, withServer bool) *fla
 		fs.DurationVar(&o.readTimeout, "ingest-timeout", envDuration("LIVEHOUSE_INGEST_TIMEOUT", 10*time.Second), "close an encoder that sends nothing for this long")
 		fs.BoolVar(&o.secureCookies, "secure-cookies", envBool("LIVEHOUSE_SECURE_COOKIES"), "mark session cookies Secure (behind a TLS-terminating proxy) (env LIVEHOUSE_SECURE_COOKIES)")
 		fs.BoolVar(&o.trustProxy, "trust-proxy", envBool("LIVEHOUSE_TRUST_PROXY"), "take client addresses from X-Forwarded-For, for rate limits; only behind a proxy that sets it (env LIVEHOUSE_TRUST_PROXY)")
+		fs.StringVar(&o.natsURL, "nats-url", env("LIVEHOUSE_NATS_URL", ""), "NATS server (nats://host:4222) carrying chat between nodes; empty: this process only (env LIVEHOUSE_NATS_URL)")
 		fs.BoolVar(&o.webhooksPrivate, "webhooks-allow-private", envBool("LIVEHOUSE_WEBHOOKS_ALLOW_PRIVATE"), "let webhooks call loopback and private addresses (env LIVEHOUSE_WEBHOOKS_ALLOW_PRIVATE)")
 	}
 	return fs
@@ -143,6 +145,7 @@ func (o *options) serverConfig(logger *slog.Logger) (server.Config, error) {
 		RTMPAddr:            o.rtmpAddr,
 		DataDir:             o.data,
 		DatabaseURL:         o.databaseURL,
+		NATSURL:             o.natsURL,
 		Ladder:              l,
 		HLS:                 hls.Config{PartTarget: o.partTarget, SegmentMin: o.segmentMin},
 		FFmpegPath:          o.ffmpeg,

@@ -43,8 +43,13 @@ type Config struct {
 	Accounts *account.Service
 	Live     LiveStatus
 	Viewers  ViewerCounter
-	Avatars  channel.Avatars
-	Metrics  prometheus.Gatherer
+	// Rooms serves chat; nil answers 503 on the chat endpoints.
+	Rooms Rooms
+	// ChatJoinLimit bounds chat connections per client network; zero
+	// means 30 at once, then 2 per second.
+	ChatJoinLimit account.Rate
+	Avatars       channel.Avatars
+	Metrics       prometheus.Gatherer
 	// ThumbnailDir holds <slug>.jpg for live channels.
 	ThumbnailDir string
 	// RTMPURL returns the publish URL shown with stream keys, e.g. rtmp://host/live.
@@ -72,10 +77,14 @@ func NewRouter(cfg Config) http.Handler {
 	if cfg.HeartbeatLimit == (account.Rate{}) {
 		cfg.HeartbeatLimit = account.Rate{Burst: 120, Every: 100 * time.Millisecond}
 	}
+	if cfg.ChatJoinLimit == (account.Rate{}) {
+		cfg.ChatJoinLimit = account.Rate{Burst: 30, Every: 500 * time.Millisecond}
+	}
 	if cfg.MaxChannelsPerUser <= 0 {
 		cfg.MaxChannelsPerUser = 5
 	}
-	a := &API{cfg: cfg, log: cfg.Logger, heartbeats: account.NewLimiter(cfg.HeartbeatLimit)}
+	a := &API{cfg: cfg, log: cfg.Logger, heartbeats: account.NewLimiter(cfg.HeartbeatLimit),
+		chatJoins: account.NewLimiter(cfg.ChatJoinLimit)}
 	mux := http.NewServeMux()
 	mux.Handle("/hls/", cfg.Origin)
 	mux.Handle("/api/", a.apiHandler())
@@ -112,6 +121,7 @@ type API struct {
 	cfg        Config
 	log        *slog.Logger
 	heartbeats *account.Limiter
+	chatJoins  *account.Limiter
 }
 
 // apiHandler routes /api/ through the route table; unknown paths and

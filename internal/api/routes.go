@@ -45,6 +45,19 @@ func (a *API) routes() []Route {
 		{Method: "GET", Path: "/me/notifications", Access: SignedIn, handler: a.notifications},
 		{Method: "POST", Path: "/me/notifications/read", Access: SignedIn, handler: a.markRead},
 
+		// Realtime (routes_realtime.go; the room protocol is docs/REALTIME.md)
+		{Method: "GET", Path: "/channels/{slug}/chat", Access: Public, handler: a.chat},
+		{Method: "GET", Path: "/broadcasts/{id}/events", Access: Public, handler: a.broadcastEvents},
+		{Method: "GET", Path: "/channels/{slug}/moderators", Access: SignedIn, handler: a.listModerators},
+		{Method: "PUT", Path: "/channels/{slug}/moderators/{user_id}", Access: SignedIn, handler: a.addModerator},
+		{Method: "DELETE", Path: "/channels/{slug}/moderators/{user_id}", Access: SignedIn, handler: a.removeModerator},
+		{Method: "GET", Path: "/channels/{slug}/audit", Access: SignedIn, handler: a.auditLog},
+		{Method: "GET", Path: "/channels/{slug}/blocked-terms", Access: SignedIn, handler: a.listBlockedTerms},
+		{Method: "PUT", Path: "/channels/{slug}/blocked-terms", Access: SignedIn, handler: a.putBlockedTerm},
+		{Method: "DELETE", Path: "/channels/{slug}/blocked-terms", Access: SignedIn, handler: a.deleteBlockedTerm},
+		{Method: "GET", Path: "/admin/blocked-terms", Access: AdminOnly, handler: a.adminBlockedTerms},
+		{Method: "PUT", Path: "/admin/blocked-terms", Access: AdminOnly, handler: a.adminPutBlockedTerm},
+
 		// Admin (routes_admin.go)
 		{Method: "GET", Path: "/admin/users", Access: AdminOnly, handler: a.adminUsers},
 		{Method: "PATCH", Path: "/admin/users/{id}", Access: AdminOnly, handler: a.adminUpdateUser},

@@ -45,6 +45,13 @@ type Store interface {
 	Webhooks(ctx context.Context, channelID string) ([]store.Webhook, error)
 	DeleteWebhook(ctx context.Context, channelID, id string) error
 	Deliveries(ctx context.Context, webhookID string, limit int) ([]store.Delivery, error)
+	// Realtime (moderation lists and the stream-clock replay)
+	Moderators(ctx context.Context, channelID string) ([]string, error)
+	AuditLog(ctx context.Context, channelID string, page store.Page) ([]store.AuditEntry, string, error)
+	BlockedTerms(ctx context.Context, channelID string) ([]store.BlockedTerm, error)
+	SetBlockedTerm(ctx context.Context, t store.BlockedTerm) error
+	RemoveBlockedTerm(ctx context.Context, channelID, term string) error
+	BroadcastEvents(ctx context.Context, broadcastID string, afterMediaMS, afterSeq int64, limit int) ([]store.RoomEvent, error)
 	// Settings
 	Setting(ctx context.Context, name string) (string, error)
 	PutSetting(ctx context.Context, name, value string) error

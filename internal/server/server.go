@@ -26,6 +26,7 @@ import (
 	"github.com/livehouse/livehouse/internal/hls"
 	"github.com/livehouse/livehouse/internal/ingest/rtmp"
 	"github.com/livehouse/livehouse/internal/live"
+	"github.com/livehouse/livehouse/internal/realtime"
 	"github.com/livehouse/livehouse/internal/store"
 	"github.com/livehouse/livehouse/internal/transcode"
 )
@@ -65,7 +66,17 @@ type Config struct {
 	WebhookBackoff []time.Duration
 	// WebhookPoll is how often due webhook deliveries are looked for.
 	WebhookPoll time.Duration
-	Logger      *slog.Logger
+	// NATSURL selects NATS (nats://host:4222) as the bus between nodes;
+	// empty means the in-process bus of a single node.
+	NATSURL string
+	// ChatLinger batches chat events into frames; zero means the default.
+	ChatLinger time.Duration
+	// ChatPerUser and ChatPerIP bound chat actions; zero means 5 at once,
+	// then 1 a second, per account; 60 at once, then 20 a second, per network.
+	ChatPerUser, ChatPerIP account.Rate
+	// ChatJoinLimit bounds chat connections per network; zero means the API's default.
+	ChatJoinLimit account.Rate
+	Logger        *slog.Logger
 }
 
 // Server is a running Livehouse.
@@ -79,6 +90,8 @@ type Server struct {
 	viewers  *channel.Viewers
 	events   *channel.Events
 	webhooks *channel.Webhooks
+	bus      interface{ Close() error }
+	rooms    *realtime.Hub
 	rtmp     *rtmp.Server
 	http     *http.Server
 	httpLn   net.Listener
@@ -152,6 +165,11 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		st.Close()
 		return nil, err
 	}
+	if err := s.openRooms(ctx); err != nil {
+		s.live.Close()
+		st.Close()
+		return nil, err
+	}
 	s.rtmp = &rtmp.Server{
 		Addr:        cfg.RTMPAddr,
 		Handler:     rtmpHandler{s.live},
@@ -168,6 +186,8 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 			Accounts:       s.accounts,
 			Live:           s.live,
 			Viewers:        s.viewers,
+			Rooms:          s.rooms,
+			ChatJoinLimit:  cfg.ChatJoinLimit,
 			Avatars:        channel.Avatars{Dir: filepath.Join(cfg.DataDir, "avatars")},
 			Metrics:        reg,
 			ThumbnailDir:   thumbs,
@@ -310,6 +330,9 @@ func (s *Server) Close() error {
 	if s.stopBG != nil {
 		s.stopBG() // the events worker records what the broadcasts' ends queued, then stops
 		s.bg.Wait()
+	}
+	if s.rooms != nil {
+		errs = append(errs, s.rooms.Close(), s.bus.Close())
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()

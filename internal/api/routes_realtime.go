@@ -1,0 +1,313 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/coder/websocket"
+
+	"github.com/livehouse/livehouse/internal/account"
+	"github.com/livehouse/livehouse/internal/realtime"
+	"github.com/livehouse/livehouse/internal/store"
+)
+
+// Rooms is the realtime layer as the API uses it.
+type Rooms interface {
+	Serve(ctx context.Context, conn *websocket.Conn, ch realtime.Channel, m realtime.Member, since int64) error
+	Moderate(ctx context.Context, ch realtime.Channel, a realtime.Actor, cmd realtime.Command) (int64, error)
+	IsModerator(ch realtime.Channel, userID string) bool
+}
+
+func roomOf(ch store.Channel) realtime.Channel {
+	return realtime.Channel{ID: ch.ID, Slug: ch.Slug, OwnerID: ch.OwnerID}
+}
+
+// chat upgrades to the room's WebSocket. The Origin check of the upgrade
+// stops other sites from riding a viewer's cookie (CSRF for WebSockets).
+func (a *API) chat(w http.ResponseWriter, r *http.Request) error {
+	if a.cfg.Rooms == nil {
+		return &Error{Status: http.StatusServiceUnavailable, Code: "unavailable", Message: "chat is not enabled on this server"}
+	}
+	ch, err := a.channelBySlug(r)
+	if err != nil {
+		return err
+	}
+	if ch.Suspended {
+		return &Error{Status: http.StatusForbidden, Code: "suspended", Message: "this channel is suspended; its chat is closed"}
+	}
+	since := int64(0)
+	if v := r.URL.Query().Get("since"); v != "" {
+		if since, err = strconv.ParseInt(v, 10, 64); err != nil || since < 0 {
+			return errBadRequest("since", "since must be the last seq you received (a non-negative integer)")
+		}
+	}
+	key := a.clientKey(r)
+	if d, ok := a.chatJoins.Take(key); !ok {
+		return &Error{Status: http.StatusTooManyRequests, Code: "rate_limited",
+			Message: "too many chat connections from your network; reconnect with backoff", RetryAfter: d}
+	}
+	if !strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
+		return &Error{Status: http.StatusUpgradeRequired, Code: "upgrade_required", Message: "this endpoint speaks WebSocket; see docs/REALTIME.md"}
+	}
+	conn, err := websocket.Accept(w, r, &websocket.AcceptOptions{CompressionMode: websocket.CompressionDisabled})
+	if err != nil {
+		return nil // Accept has answered (403 for a foreign Origin)
+	}
+	m := realtime.Member{IP: key}
+	if p := principal(r); p != nil {
+		u := p.User
+		m.User, m.IsAdmin = &u, u.Role == store.RoleAdmin
+	}
+	// The request's context ends when the handler returns; the socket
+	// outlives nothing but the server.
+	if err := a.cfg.Rooms.Serve(r.Context(), conn, roomOf(ch), m, since); err != nil {
+		a.log.Warn("chat connection ended with an error", "channel", ch.Slug, "err", err)
+	}
+	return nil
+}
+
+func (a *API) channelBySlug(r *http.Request) (store.Channel, error) {
+	slug := r.PathValue("slug")
+	if err := store.ValidateSlug(slug); err != nil {
+		return store.Channel{}, errBadRequest("slug", "%s", err.Error())
+	}
+	ch, err := a.cfg.Store.ChannelBySlug(r.Context(), slug)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.Channel{}, &Error{Status: http.StatusNotFound, Code: "not_found", Message: "no channel " + slug}
+	}
+	return ch, err
+}
+
+// modChannel loads the channel and checks the caller moderates it.
+func (a *API) modChannel(r *http.Request, ownerOnly bool) (store.Channel, *account.Principal, error) {
+	ch, err := a.channelBySlug(r)
+	if err != nil {
+		return ch, nil, err
+	}
+	p := principal(r)
+	if p == nil {
+		return ch, nil, errUnauthenticated
+	}
+	owner := p.User.ID == ch.OwnerID || p.User.Role == store.RoleAdmin
+	if owner || (!ownerOnly && a.cfg.Rooms != nil && a.cfg.Rooms.IsModerator(roomOf(ch), p.User.ID)) {
+		return ch, p, nil
+	}
+	who := "the channel's owner or its moderators"
+	if ownerOnly {
+		who = "the channel's owner"
+	}
+	return ch, nil, &Error{Status: http.StatusForbidden, Code: "forbidden", Message: "only " + who + " can do that"}
+}
+
+func (a *API) roomAction(w http.ResponseWriter, r *http.Request, ownerOnly bool, cmd realtime.Command) error {
+	if a.cfg.Rooms == nil {
+		return &Error{Status: http.StatusServiceUnavailable, Code: "unavailable", Message: "chat is not enabled on this server"}
+	}
+	ch, p, err := a.modChannel(r, ownerOnly)
+	if err != nil {
+		return err
+	}
+	seq, err := a.cfg.Rooms.Moderate(r.Context(), roomOf(ch), realtime.Actor{UserID: p.User.ID, Name: p.User.DisplayName,
+		IsAdmin: p.User.Role == store.RoleAdmin}, cmd)
+	if err != nil {
+		var rf interface{ Code() string }
+		if errors.As(err, &rf) {
+			status := http.StatusBadRequest
+			switch rf.Code() {
+			case "not_found":
+				status = http.StatusNotFound
+			case "forbidden":
+				status = http.StatusForbidden
+			}
+			return &Error{Status: status, Code: rf.Code(), Message: err.Error()}
+		}
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"seq": seq})
+	return nil
+}
+
+func (a *API) addModerator(w http.ResponseWriter, r *http.Request) error {
+	return a.moderatorChange(w, r, "mod.add")
+}
+
+func (a *API) removeModerator(w http.ResponseWriter, r *http.Request) error {
+	return a.moderatorChange(w, r, "mod.remove")
+}
+
+func (a *API) moderatorChange(w http.ResponseWriter, r *http.Request, action string) error {
+	id := r.PathValue("user_id")
+	u, err := a.cfg.Store.UserByID(r.Context(), id)
+	if errors.Is(err, store.ErrNotFound) {
+		return &Error{Status: http.StatusNotFound, Code: "not_found", Message: "no such user"}
+	}
+	if err != nil {
+		return err
+	}
+	return a.roomAction(w, r, true, realtime.Command{Type: action, UserID: u.ID, Reason: u.DisplayName})
+}
+
+func (a *API) listModerators(w http.ResponseWriter, r *http.Request) error {
+	ch, _, err := a.modChannel(r, false)
+	if err != nil {
+		return err
+	}
+	ids, err := a.cfg.Store.Moderators(r.Context(), ch.ID)
+	if err != nil {
+		return err
+	}
+	type mod struct {
+		ID   string `json:"id"`
+		Name string `json:"name"`
+	}
+	out := []mod{}
+	for _, id := range ids {
+		if u, err := a.cfg.Store.UserByID(r.Context(), id); err == nil {
+			out = append(out, mod{ID: u.ID, Name: u.DisplayName})
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"moderators": out})
+	return nil
+}
+
+func (a *API) auditLog(w http.ResponseWriter, r *http.Request) error {
+	ch, _, err := a.modChannel(r, true)
+	if err != nil {
+		return err
+	}
+	page, err := pageParams(r)
+	if err != nil {
+		return err
+	}
+	entries, next, err := a.cfg.Store.AuditLog(r.Context(), ch.ID, page)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"entries": entries, "next": next})
+	return nil
+}
+
+func (a *API) listBlockedTerms(w http.ResponseWriter, r *http.Request) error {
+	ch, _, err := a.modChannel(r, false)
+	if err != nil {
+		return err
+	}
+	terms, err := a.cfg.Store.BlockedTerms(r.Context(), ch.ID)
+	if err != nil {
+		return err
+	}
+	own := []store.BlockedTerm{}
+	server := []store.BlockedTerm{}
+	for _, t := range terms {
+		if t.ChannelID == "" {
+			server = append(server, t)
+		} else {
+			own = append(own, t)
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"terms": own, "server_terms": server})
+	return nil
+}
+
+func (a *API) putBlockedTerm(w http.ResponseWriter, r *http.Request) error {
+	ch, _, err := a.modChannel(r, false)
+	if err != nil {
+		return err
+	}
+	var in store.BlockedTerm
+	if err := decodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	in.ChannelID = ch.ID
+	if err := a.cfg.Store.SetBlockedTerm(r.Context(), in); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (a *API) deleteBlockedTerm(w http.ResponseWriter, r *http.Request) error {
+	ch, _, err := a.modChannel(r, false)
+	if err != nil {
+		return err
+	}
+	if err := a.cfg.Store.RemoveBlockedTerm(r.Context(), ch.ID, r.URL.Query().Get("term")); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (a *API) adminBlockedTerms(w http.ResponseWriter, r *http.Request) error {
+	terms, err := a.cfg.Store.BlockedTerms(r.Context(), "")
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"terms": terms})
+	return nil
+}
+
+func (a *API) adminPutBlockedTerm(w http.ResponseWriter, r *http.Request) error {
+	var in store.BlockedTerm
+	if err := decodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	in.ChannelID = ""
+	if err := a.cfg.Store.SetBlockedTerm(r.Context(), in); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// broadcastEvents returns a broadcast's room events on the stream clock,
+// for replay beside the video: ordered by media time, paged by a cursor.
+func (a *API) broadcastEvents(w http.ResponseWriter, r *http.Request) error {
+	id := r.PathValue("id")
+	if id == "" || len(id) > 64 {
+		return errBadRequest("id", "id must be a broadcast id")
+	}
+	limit := 500
+	if v := r.URL.Query().Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 1000 {
+			return errBadRequest("limit", "limit must be 1 to 1000")
+		}
+		limit = n
+	}
+	afterMS, afterSeq := int64(-2), int64(0)
+	if c := r.URL.Query().Get("after"); c != "" {
+		ms, seq, ok := strings.Cut(c, ".")
+		var err1, err2 error
+		afterMS, err1 = strconv.ParseInt(ms, 10, 64)
+		afterSeq, err2 = strconv.ParseInt(seq, 10, 64)
+		if !ok || err1 != nil || err2 != nil {
+			return errBadRequest("after", "after must be a cursor from this listing")
+		}
+	}
+	evs, err := a.cfg.Store.BroadcastEvents(r.Context(), id, afterMS, afterSeq, limit)
+	if err != nil {
+		return err
+	}
+	out := make([]jsonRaw, 0, len(evs))
+	for _, e := range evs {
+		if e.Kind == realtime.KindQuestion && strings.Contains(e.Payload, `"state":"pending"`) {
+			continue // never shown publicly
+		}
+		out = append(out, jsonRaw(realtime.Wire(e.Seq, []byte(e.Payload))))
+	}
+	next := ""
+	if len(evs) == limit {
+		last := evs[len(evs)-1]
+		next = strconv.FormatInt(last.MediaMS, 10) + "." + strconv.FormatInt(last.Seq, 10)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"events": out, "next": next})
+	return nil
+}
+
+type jsonRaw []byte
+
+func (j jsonRaw) MarshalJSON() ([]byte, error) { return j, nil }

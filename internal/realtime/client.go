@@ -1,0 +1,263 @@
+package realtime
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/coder/websocket"
+	"golang.org/x/time/rate"
+)
+
+// maxFrame bounds what a client may send in one frame.
+const maxFrame = 8 << 10
+
+// client is one WebSocket connection in a room.
+type client struct {
+	room   *room
+	conn   *websocket.Conn
+	member Member
+	user   User // the identity shown on its messages
+	sub    bool // subscribes to the channel
+	taps   *rate.Limiter
+
+	mu     sync.Mutex
+	queue  [][]byte
+	queued int
+	closed bool
+	wake   chan struct{}
+	kicked chan struct{}
+	reason string
+	code   websocket.StatusCode
+}
+
+func newClient(r *room, conn *websocket.Conn, m Member) *client {
+	c := &client{room: r, conn: conn, member: m, wake: make(chan struct{}, 1), kicked: make(chan struct{}),
+		taps: rate.NewLimiter(10, 20)}
+	if m.User != nil {
+		c.user = User{ID: m.User.ID, Name: m.User.DisplayName}
+	} else {
+		b := make([]byte, 3)
+		rand.Read(b) // never fails (Go 1.24+)
+		c.user = User{ID: "", Name: "guest-" + hex.EncodeToString(b), Badges: []string{"guest"}}
+	}
+	return c
+}
+
+// signedIn reports whether the client has an account.
+func (c *client) signedIn() bool { return c.member.User != nil }
+
+// moderator reports whether the client may moderate: the broadcaster, an
+// appointed moderator or an admin. Called with the room's lock held or not.
+func (c *client) moderator() bool {
+	if !c.signedIn() {
+		return false
+	}
+	if c.member.IsAdmin || c.member.User.ID == c.room.ch.OwnerID {
+		return true
+	}
+	return c.room.isModFast(c.member.User.ID)
+}
+
+// badges returns the client's badges now.
+func (c *client) badges() []string {
+	if !c.signedIn() {
+		return []string{"guest"}
+	}
+	id := c.member.User.ID
+	var b []string
+	r := c.room
+	if id == r.ch.OwnerID {
+		b = append(b, "broadcaster")
+	} else if r.isModFast(id) {
+		b = append(b, "moderator")
+	}
+	if r.isVIP(id) {
+		b = append(b, "vip")
+	}
+	if c.sub {
+		b = append(b, "subscriber")
+	}
+	return b
+}
+
+// enqueue queues a frame; a client whose queue overflows is disconnected
+// so that it delays nobody. Safe under the room's lock: it never blocks.
+func (c *client) enqueue(frame []byte) {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return
+	}
+	if c.queued+len(frame) > c.room.hub.cfg.QueueBytes {
+		c.mu.Unlock()
+		c.room.hub.count(func(s *Stats) { s.SlowDropped++ })
+		c.room.hub.log.Info("realtime: slow consumer disconnected", "room", c.room.ch.Slug, "user", c.user.Name)
+		c.kick(websocket.StatusPolicyViolation, "slow consumer: you fell too far behind; reconnect with your last seq")
+		return
+	}
+	c.queue = append(c.queue, frame)
+	c.queued += len(frame)
+	c.mu.Unlock()
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+}
+
+// kick closes the connection with a reason. It does not block.
+func (c *client) kick(code websocket.StatusCode, reason string) {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return
+	}
+	c.closed, c.code, c.reason = true, code, reason
+	c.queue, c.queued = nil, 0
+	c.mu.Unlock()
+	close(c.kicked)
+}
+
+// run serves the connection: a writer goroutine drains the queue, and this
+// goroutine reads commands.
+func (c *client) run(ctx context.Context, since int64) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	c.conn.SetReadLimit(maxFrame)
+	if c.signedIn() && c.room.hub.cfg.Subscriptions != nil {
+		c.sub = c.room.hub.cfg.Subscriptions.IsSubscriber(ctx, c.room.ch.ID, c.member.User.ID)
+	}
+	c.room.join(c, since)
+	defer c.room.leave(c)
+
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		c.writeLoop(ctx)
+	}()
+	err := c.readLoop(ctx)
+	cancel()
+	<-done
+	return err
+}
+
+func (c *client) writeLoop(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-c.kicked:
+			c.mu.Lock()
+			code, reason := c.code, c.reason
+			c.mu.Unlock()
+			wctx, cancel := context.WithTimeout(context.Background(), time.Second)
+			go func() { <-wctx.Done(); c.conn.CloseNow() }()
+			c.conn.Close(code, reason)
+			cancel()
+			return
+		case <-c.wake:
+		}
+		c.mu.Lock()
+		frames := c.queue
+		c.queue, c.queued = nil, 0
+		c.mu.Unlock()
+		if len(frames) == 0 {
+			continue
+		}
+		wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		err := c.conn.Write(wctx, websocket.MessageText, merge(frames))
+		cancel()
+		if err != nil {
+			c.kick(websocket.StatusGoingAway, "write failed")
+			c.conn.CloseNow()
+			return
+		}
+	}
+}
+
+// merge joins JSON-array frames into one array.
+func merge(frames [][]byte) []byte {
+	if len(frames) == 1 {
+		return frames[0]
+	}
+	size := 0
+	for _, f := range frames {
+		size += len(f)
+	}
+	b := make([]byte, 0, size)
+	b = append(b, '[')
+	n := 0
+	for _, f := range frames {
+		inner := f[1 : len(f)-1]
+		if len(inner) == 0 {
+			continue
+		}
+		if n > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, inner...)
+		n++
+	}
+	return append(b, ']')
+}
+
+func (c *client) readLoop(ctx context.Context) error {
+	for {
+		typ, data, err := c.conn.Read(ctx)
+		if err != nil {
+			var ce websocket.CloseError
+			switch {
+			case errors.As(err, &ce), errors.Is(err, context.Canceled):
+				return nil
+			case websocket.CloseStatus(err) == websocket.StatusMessageTooBig:
+				return nil
+			}
+			if isTooBig(err) {
+				c.conn.Close(websocket.StatusMessageTooBig, fmt.Sprintf("frame too large: at most %d bytes", maxFrame))
+				return nil
+			}
+			return nil
+		}
+		if typ != websocket.MessageText {
+			c.reply(errorFrame{Type: KindError, Code: "bad_frame", Message: "send JSON text frames, not binary"})
+			continue
+		}
+		var cmd Command
+		if err := json.Unmarshal(data, &cmd); err != nil {
+			c.reply(errorFrame{Type: KindError, Code: "bad_json", Message: "the frame is not a JSON command object: " + trimErr(err)})
+			continue
+		}
+		c.room.handle(ctx, c, cmd)
+	}
+}
+
+func isTooBig(err error) bool {
+	return err != nil && (websocket.CloseStatus(err) == websocket.StatusMessageTooBig ||
+		containsFold(err.Error(), "read limited"))
+}
+
+func trimErr(err error) string {
+	s := err.Error()
+	if len(s) > 120 {
+		s = s[:120]
+	}
+	return s
+}
+
+// reply sends one transient frame to this client only.
+func (c *client) reply(v any) {
+	b := transient(v)
+	c.enqueue(append(append([]byte{'['}, b...), ']'))
+}
+
+func (c *client) fail(ref, code, msg string, retry time.Duration) {
+	c.reply(errorFrame{Type: KindError, Ref: ref, Code: code, Message: msg, RetryMS: retry.Milliseconds()})
+}
+
+// tapAllowed bounds one client's reaction taps.
+func (c *client) tapAllowed() bool { return c.taps.Allow() }

@@ -1,0 +1,289 @@
+package realtime
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/livehouse/livehouse/internal/store"
+)
+
+// Store is what rooms keep in the database.
+type Store interface {
+	AppendRoomEvents(ctx context.Context, channelID string, evs []store.RoomEvent) ([]store.RoomEvent, error)
+	RoomEventsAfter(ctx context.Context, channelID string, after int64, limit int) ([]store.RoomEvent, error)
+	RoomEventsBefore(ctx context.Context, channelID string, before int64, limit int) ([]store.RoomEvent, error)
+	RoomLastSeq(ctx context.Context, channelID string) (int64, error)
+	RoomSettings(ctx context.Context, channelID string) (string, error)
+	SetRoomSettings(ctx context.Context, channelID, settings string) error
+	FollowedAt(ctx context.Context, userID, channelID string) (time.Time, bool, error)
+
+	Moderators(ctx context.Context, channelID string) ([]string, error)
+	AddModerator(ctx context.Context, channelID, userID string) error
+	RemoveModerator(ctx context.Context, channelID, userID string) error
+	SetBan(ctx context.Context, b store.Ban) error
+	RemoveBan(ctx context.Context, channelID, userID string) error
+	BanOf(ctx context.Context, channelID, userID string) (store.Ban, bool, error)
+	BlockedTerms(ctx context.Context, channelID string) ([]store.BlockedTerm, error)
+	HoldMessage(ctx context.Context, h store.HeldMessage) (string, error)
+	TakeHeldMessage(ctx context.Context, channelID, id string) (store.HeldMessage, error)
+	AddAudit(ctx context.Context, e store.AuditEntry) error
+
+	CreatePoll(ctx context.Context, p store.Poll) (store.Poll, error)
+	ClosePoll(ctx context.Context, id string, t time.Time) (bool, error)
+	PollByID(ctx context.Context, id string) (store.Poll, error)
+	OpenPollIDs(ctx context.Context, channelID string) ([]string, error)
+	AddVotes(ctx context.Context, pollID string, votes []store.Vote) ([]store.Vote, error)
+	PollTally(ctx context.Context, pollID string, options int) ([]int64, error)
+
+	CreateQuestion(ctx context.Context, q store.Question) (store.Question, error)
+	UpvoteQuestion(ctx context.Context, channelID, id, userID string) (store.Question, error)
+	UpdateQuestion(ctx context.Context, channelID, id, state string, pinned bool) (store.Question, error)
+	QuestionByID(ctx context.Context, channelID, id string) (store.Question, error)
+}
+
+// Bus carries room traffic between nodes.
+type Bus interface {
+	Publish(ctx context.Context, subject string, data []byte) error
+	Subscribe(subject string, h func(data []byte)) (func(), error)
+}
+
+// StreamClock tells the broadcast on the air on a channel, for stamping
+// events with media time.
+type StreamClock interface {
+	Broadcast(ctx context.Context, channelID string) (id string, startedAt time.Time, ok bool)
+}
+
+// Subscriptions answers whether a user subscribes to a channel (the
+// subscriber badge and subscriber-only mode). Nil means nobody does.
+type Subscriptions interface {
+	IsSubscriber(ctx context.Context, channelID, userID string) bool
+}
+
+// Limiter is a token bucket per key.
+type Limiter interface {
+	Take(key string) (time.Duration, bool)
+}
+
+// Config builds a Hub.
+type Config struct {
+	Store         Store
+	Bus           Bus
+	Clock         StreamClock
+	Subscriptions Subscriptions
+	// PerUser and PerIP bound chat commands (messages, votes, questions,
+	// reactions) per account and per client address.
+	PerUser Limiter
+	PerIP   Limiter
+	// History is how many messages a joining client gets (default 100);
+	// Retention how many events a room keeps in memory for resuming
+	// clients (default 1000), and at least RetentionAge of them (10 min).
+	History      int
+	Retention    int
+	RetentionAge time.Duration
+	// QueueBytes bounds what may wait for one client; a client that lets
+	// more pile up is a slow consumer and is disconnected (default 1 MiB).
+	QueueBytes int
+	// Linger batches events into frames: a room flushes at most once per
+	// Linger (default 25 ms); the first event after a quiet spell goes at once.
+	Linger time.Duration
+	// MaxMessage is the longest chat message in characters (default 500).
+	MaxMessage int
+	// ReactionWindow is how often reaction counts are sent (default 500 ms).
+	ReactionWindow time.Duration
+	// GapCheck is how often a room checks the store for events the bus
+	// lost (default 1 s).
+	GapCheck time.Duration
+	Logger   *slog.Logger
+}
+
+// Hub owns the rooms of one node. It is safe for concurrent use.
+type Hub struct {
+	cfg    Config
+	log    *slog.Logger
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	mu    sync.Mutex
+	rooms map[string]*room
+	stats Stats
+}
+
+// Stats counts a hub's traffic.
+type Stats struct {
+	Clients       int   `json:"clients"`
+	Rooms         int   `json:"rooms"`
+	Delivered     int64 `json:"delivered"`
+	SlowDropped   int64 `json:"slow_consumers_dropped"`
+	GapsRecovered int64 `json:"gaps_recovered"`
+}
+
+// New returns a Hub. Close it to disconnect every client.
+func New(cfg Config) (*Hub, error) {
+	if cfg.Store == nil || cfg.Bus == nil {
+		return nil, errors.New("realtime: Store and Bus are required")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	def := func(v *int, d int) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	defd := func(v *time.Duration, d time.Duration) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	def(&cfg.History, 100)
+	def(&cfg.Retention, 1000)
+	def(&cfg.QueueBytes, 1<<20)
+	def(&cfg.MaxMessage, 500)
+	defd(&cfg.RetentionAge, 10*time.Minute)
+	defd(&cfg.Linger, 25*time.Millisecond)
+	defd(&cfg.ReactionWindow, 500*time.Millisecond)
+	defd(&cfg.GapCheck, time.Second)
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Hub{cfg: cfg, log: cfg.Logger, ctx: ctx, cancel: cancel, rooms: map[string]*room{}}, nil
+}
+
+// Close disconnects every client and stops every room.
+func (h *Hub) Close() error {
+	h.cancel()
+	h.mu.Lock()
+	rooms := make([]*room, 0, len(h.rooms))
+	for _, r := range h.rooms {
+		rooms = append(rooms, r)
+	}
+	h.mu.Unlock()
+	for _, r := range rooms {
+		r.closeAll(websocket.StatusGoingAway, "server shutting down")
+	}
+	h.wg.Wait()
+	return nil
+}
+
+// Stats returns the hub's counters.
+func (h *Hub) Stats() Stats {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	s := h.stats
+	s.Rooms = len(h.rooms)
+	s.Clients = 0
+	for _, r := range h.rooms {
+		s.Clients += r.clientCount()
+	}
+	return s
+}
+
+// Channel names the room a client joins.
+type Channel struct {
+	ID      string
+	Slug    string
+	OwnerID string
+}
+
+// Member is who joins: User is nil for an anonymous viewer.
+type Member struct {
+	User    *store.User
+	IsAdmin bool
+	IP      string
+}
+
+// Serve runs one client connection in the channel's room until it ends:
+// the client leaves, the server closes, or the client misbehaves beyond
+// the rules. since > 0 resumes after that sequence number.
+func (h *Hub) Serve(ctx context.Context, conn *websocket.Conn, ch Channel, m Member, since int64) error {
+	r, err := h.room(ch)
+	if err != nil {
+		conn.Close(websocket.StatusTryAgainLater, "chat is unavailable right now; reconnect in a few seconds")
+		return err
+	}
+	c := newClient(r, conn, m)
+	defer h.release(r)
+	return c.run(ctx, since)
+}
+
+// room returns the channel's room on this node, opening it if needed, and
+// holds a reference that release gives back.
+func (h *Hub) room(ch Channel) (*room, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.ctx.Err() != nil {
+		return nil, errors.New("realtime: hub closed")
+	}
+	if r := h.rooms[ch.ID]; r != nil {
+		r.refs++
+		return r, nil
+	}
+	r, err := openRoom(h, ch)
+	if err != nil {
+		return nil, fmt.Errorf("open room %s: %w", ch.Slug, err)
+	}
+	r.refs = 1
+	h.rooms[ch.ID] = r
+	return r, nil
+}
+
+func (h *Hub) release(r *room) {
+	h.mu.Lock()
+	r.refs--
+	last := r.refs == 0
+	if last {
+		delete(h.rooms, r.ch.ID)
+	}
+	h.mu.Unlock()
+	if last {
+		r.stop()
+	}
+}
+
+// Room returns the channel's room on this node for server-side actions
+// (such as the REST API's moderation), opening it for the duration of fn.
+func (h *Hub) withRoom(ch Channel, fn func(r *room) error) error {
+	r, err := h.room(ch)
+	if err != nil {
+		return err
+	}
+	defer h.release(r)
+	return fn(r)
+}
+
+func (h *Hub) count(f func(s *Stats)) {
+	h.mu.Lock()
+	f(&h.stats)
+	h.mu.Unlock()
+}
+
+func subject(channelID string) string { return "livehouse.room." + channelID }
+
+// Moderate runs a moderator action for a caller the API has checked is the
+// channel's owner, an admin or one of its moderators (mod.add and
+// mod.remove: the owner or an admin).
+func (h *Hub) Moderate(ctx context.Context, ch Channel, a Actor, cmd Command) (int64, error) {
+	var seq int64
+	err := h.withRoom(ch, func(r *room) error {
+		var err error
+		seq, err = r.moderateAs(ctx, a, cmd)
+		return err
+	})
+	return seq, err
+}
+
+// IsModerator reports whether the user is an appointed moderator of the
+// channel (the owner and admins moderate without an appointment).
+func (h *Hub) IsModerator(ch Channel, userID string) bool {
+	ok := false
+	_ = h.withRoom(ch, func(r *room) error { // a room that cannot open moderates nothing
+		ok = r.isModFast(userID)
+		return nil
+	})
+	return ok
+}

@@ -1,0 +1,131 @@
+package realtime
+
+import (
+	"encoding/json"
+	"strings"
+	"unicode"
+)
+
+// welcome is the first frame a client gets.
+type welcome struct {
+	Type     string          `json:"type"`
+	Room     string          `json:"room"`
+	LastSeq  int64           `json:"last_seq"`
+	Resumed  bool            `json:"resumed"`
+	Reset    bool            `json:"reset,omitempty"` // since was too old: history starts afresh
+	You      User            `json:"you"`
+	SignedIn bool            `json:"signed_in"`
+	CanMod   bool            `json:"can_moderate"`
+	Settings Settings        `json:"settings"`
+	Polls    []PollView      `json:"polls"`
+	History  json.RawMessage `json:"history"`
+}
+
+// join adds the client and sends it the welcome: the last messages, or,
+// when resuming, exactly the events after since.
+func (r *room) join(c *client, since int64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.flushLocked() // what is queued goes to the others now, and into this one's history
+	r.clients[c] = struct{}{}
+	you := c.user
+	you.Badges = c.badges()
+	w := welcome{Type: KindWelcome, Room: r.ch.Slug, LastSeq: r.flushed, You: you, SignedIn: c.signedIn(),
+		CanMod: c.moderator(), Settings: r.settings, Polls: []PollView{}}
+	for _, p := range r.polls {
+		w.Polls = append(w.Polls, p.snapshot())
+	}
+	mod := c.moderator()
+	var evs []sequenced
+	first := r.next // the oldest seq the ring holds
+	if len(r.ring) > 0 {
+		first = r.ring[0].seq
+	}
+	switch {
+	case since > 0 && since >= first-1 && since <= r.flushed:
+		w.Resumed = true
+		for _, s := range r.ring {
+			if s.seq > since && s.seq <= r.flushed {
+				evs = append(evs, s)
+			}
+		}
+	default:
+		w.Reset = since > 0
+		// The last History messages that still stand.
+		for i := len(r.ring) - 1; i >= 0 && len(evs) < r.hub.cfg.History; i-- {
+			s := r.ring[i]
+			if s.seq <= r.flushed && s.kind == KindChat && !r.deleted[s.seq] {
+				evs = append(evs, s)
+			}
+		}
+		for i, j := 0, len(evs)-1; i < j; i, j = i+1, j-1 {
+			evs[i], evs[j] = evs[j], evs[i]
+		}
+	}
+	w.History = batch(evs, !mod)
+	c.reply(w)
+}
+
+func (r *room) leave(c *client) {
+	r.mu.Lock()
+	delete(r.clients, c)
+	r.mu.Unlock()
+	c.kick(1000, "")
+}
+
+// isModFast and isVIP read under stateMu, which may be taken with or
+// without r.mu held (never the other way round).
+func (r *room) isModFast(userID string) bool {
+	r.stateMu.RLock()
+	defer r.stateMu.RUnlock()
+	return r.mods[userID]
+}
+
+func (r *room) currentSettings() Settings {
+	r.stateMu.RLock()
+	defer r.stateMu.RUnlock()
+	return r.settings
+}
+
+func (r *room) isVIP(userID string) bool {
+	r.stateMu.RLock()
+	defer r.stateMu.RUnlock()
+	for _, v := range r.settings.VIPs {
+		if v == userID {
+			return true
+		}
+	}
+	return false
+}
+
+func containsFold(s, sub string) bool {
+	return strings.Contains(strings.ToLower(s), strings.ToLower(sub))
+}
+
+// isEmoteOnly reports whether text is only :emotes: and emoji.
+func isEmoteOnly(text string) bool {
+	for _, f := range strings.Fields(text) {
+		if len(f) > 2 && f[0] == ':' && f[len(f)-1] == ':' && validEmoteName(f[1:len(f)-1]) {
+			continue
+		}
+		for _, r := range f {
+			if !unicode.Is(unicode.So, r) && !unicode.Is(unicode.Sk, r) && r != 0xFE0F && r != 0x200D &&
+				!(r >= 0x1F3FB && r <= 0x1F3FF) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func validEmoteName(n string) bool {
+	if n == "" || len(n) > 32 {
+		return false
+	}
+	for _, r := range n {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_') {
+			return false
+		}
+	}
+	return true
+}

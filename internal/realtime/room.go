@@ -1,0 +1,569 @@
+package realtime
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/coder/websocket"
+	"golang.org/x/time/rate"
+
+	"github.com/livehouse/livehouse/internal/store"
+)
+
+// sequenced is a room event as this node delivers it.
+type sequenced struct {
+	seq      int64
+	kind     string
+	at       time.Time
+	full     []byte // {"seq":N,...}
+	redacted []byte // what non-moderators get instead, when not nil
+	target   int64  // chat.delete
+}
+
+// room is one channel's room on this node. mu guards everything below it.
+type room struct {
+	hub    *Hub
+	ch     Channel
+	refs   int // guarded by hub.mu
+	ctx    context.Context
+	cancel context.CancelFunc
+	unsub  []func()
+	wg     sync.WaitGroup
+	busy   *rate.Limiter // room-wide chat budget, against floods from many accounts
+	votes  chan voteReq
+
+	appendMu sync.Mutex // one append at a time from this node
+
+	// stateMu guards mods and settings for readers without mu; writers
+	// hold both.
+	stateMu sync.RWMutex
+
+	mu         sync.Mutex
+	clients    map[*client]struct{}
+	ring       []sequenced
+	next       int64 // the next seq to deliver
+	flushed    int64 // the last seq handed to clients
+	pending    map[int64]sequenced
+	gapTimer   *time.Timer
+	deleted    map[int64]bool
+	settings   Settings
+	mods       map[string]bool
+	bans       map[string]*store.Ban // nil value: known not banned
+	polls      map[string]*pollState
+	lastSent   map[string]time.Time // slow mode
+	terms      []store.BlockedTerm
+	termsAt    time.Time
+	out        []sequenced
+	lastFlush  time.Time
+	flushTimer *time.Timer
+	reactions  map[string]int64
+}
+
+func openRoom(h *Hub, ch Channel) (*room, error) {
+	ctx, cancel := context.WithCancel(h.ctx)
+	r := &room{
+		hub: h, ch: ch, ctx: ctx, cancel: cancel,
+		busy:    rate.NewLimiter(200, 400),
+		votes:   make(chan voteReq, 4096),
+		clients: map[*client]struct{}{}, pending: map[int64]sequenced{}, deleted: map[int64]bool{},
+		mods: map[string]bool{}, bans: map[string]*store.Ban{}, polls: map[string]*pollState{},
+		lastSent: map[string]time.Time{}, reactions: map[string]int64{},
+	}
+	// Subscribe before reading the store, so nothing falls between the two.
+	unsub, err := h.cfg.Bus.Subscribe(subject(ch.ID), r.onBus)
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	r.unsub = append(r.unsub, unsub)
+	unsubX, err := h.cfg.Bus.Subscribe(subject(ch.ID)+".x", r.onTransient)
+	if err != nil {
+		r.stop()
+		return nil, err
+	}
+	r.unsub = append(r.unsub, unsubX)
+	if err := r.load(ctx); err != nil {
+		r.stop()
+		return nil, err
+	}
+	r.wg.Add(2)
+	go r.loop()
+	go r.voteLoop()
+	return r, nil
+}
+
+// load fills the room from the store: recent events, settings, moderators
+// and open polls.
+func (r *room) load(ctx context.Context) error {
+	st := r.hub.cfg.Store
+	evs, err := st.RoomEventsBefore(ctx, r.ch.ID, 0, r.hub.cfg.Retention)
+	if err != nil {
+		return err
+	}
+	last, err := st.RoomLastSeq(ctx, r.ch.ID)
+	if err != nil {
+		return err
+	}
+	raw, err := st.RoomSettings(ctx, r.ch.ID)
+	if err != nil {
+		return err
+	}
+	mods, err := st.Moderators(ctx, r.ch.ID)
+	if err != nil {
+		return err
+	}
+	open, err := st.OpenPollIDs(ctx, r.ch.ID)
+	if err != nil {
+		return err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.stateMu.Lock()
+	r.settings = parseSettings(raw)
+	for _, m := range mods {
+		r.mods[m] = true
+	}
+	r.stateMu.Unlock()
+	start := last + 1
+	if len(evs) > 0 {
+		start = evs[0].Seq
+	}
+	r.next, r.flushed = start, start-1
+	for _, e := range evs {
+		if s, ev, ok := r.decode(e.Seq, wire(e.Seq, []byte(e.Payload))); ok {
+			r.acceptLocked(s, ev, false)
+		}
+	}
+	// Events stored after the read above arrive over the bus or the gap check.
+	r.out = nil
+	r.polls = map[string]*pollState{} // the store knows which are still open
+	for _, id := range open {
+		p, err := st.PollByID(ctx, id)
+		if err != nil {
+			continue
+		}
+		counts, err := st.PollTally(ctx, id, len(p.Options))
+		if err != nil {
+			continue
+		}
+		r.polls[id] = newPollState(p, counts)
+	}
+	return nil
+}
+
+func parseSettings(raw string) Settings {
+	s := Settings{Links: "allow"}
+	_ = json.Unmarshal([]byte(raw), &s) // bad stored settings fall back to defaults
+	if s.Links == "" {
+		s.Links = "allow"
+	}
+	return s
+}
+
+// stop ends the room's goroutines once its last client has gone.
+func (r *room) stop() {
+	r.cancel()
+	for _, u := range r.unsub {
+		u()
+	}
+	r.wg.Wait()
+	r.mu.Lock()
+	if r.gapTimer != nil {
+		r.gapTimer.Stop()
+	}
+	if r.flushTimer != nil {
+		r.flushTimer.Stop()
+	}
+	r.mu.Unlock()
+}
+
+func (r *room) clientCount() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.clients)
+}
+
+func (r *room) closeAll(code websocket.StatusCode, reason string) {
+	r.mu.Lock()
+	cs := make([]*client, 0, len(r.clients))
+	for c := range r.clients {
+		cs = append(cs, c)
+	}
+	r.mu.Unlock()
+	for _, c := range cs {
+		c.kick(code, reason)
+	}
+}
+
+// onBus receives a sequenced event from any node, this one included.
+func (r *room) onBus(data []byte) {
+	var seq struct {
+		Seq int64 `json:"seq"`
+	}
+	if err := json.Unmarshal(data, &seq); err != nil || seq.Seq <= 0 {
+		r.hub.log.Warn("realtime: dropped a malformed bus event", "room", r.ch.Slug, "err", err)
+		return
+	}
+	s, ev, ok := r.decode(seq.Seq, bytes.Clone(data))
+	if !ok {
+		return
+	}
+	r.mu.Lock()
+	r.acceptLocked(s, ev, true)
+	r.mu.Unlock()
+}
+
+// decode parses a wire event and prepares what clients get.
+func (r *room) decode(seq int64, full []byte) (sequenced, *Event, bool) {
+	var ev Event
+	if err := json.Unmarshal(full, &ev); err != nil {
+		r.hub.log.Warn("realtime: undecodable room event", "room", r.ch.Slug, "seq", seq, "err", err)
+		return sequenced{}, nil, false
+	}
+	s := sequenced{seq: seq, kind: ev.Kind, at: time.UnixMilli(ev.At), full: full, target: ev.Target}
+	if ev.Kind == KindQuestion && ev.Question != nil && ev.Question.State == store.QuestionPending {
+		red := ev
+		q := *ev.Question
+		q.Text, q.User, q.Redacted = "", nil, true
+		red.Question, red.User = &q, nil
+		b, _ := json.Marshal(red) // Event always marshals
+		s.redacted = wire(seq, b)
+	}
+	return s, &ev, true
+}
+
+// acceptLocked delivers events in sequence order, holding back any that
+// arrive early until the gap before them is filled.
+func (r *room) acceptLocked(s sequenced, ev *Event, send bool) {
+	switch {
+	case s.seq < r.next:
+		return // a duplicate (our own echo, or a refill)
+	case s.seq > r.next:
+		r.pending[s.seq] = s
+		if r.gapTimer == nil {
+			r.gapTimer = time.AfterFunc(150*time.Millisecond, r.fillGap)
+		}
+		return
+	}
+	r.applyLocked(s, ev, send)
+	for {
+		p, ok := r.pending[r.next]
+		if !ok {
+			break
+		}
+		delete(r.pending, r.next)
+		var pev Event
+		_ = json.Unmarshal(p.full, &pev) // decoded once already
+		r.applyLocked(p, &pev, send)
+	}
+	if len(r.pending) == 0 && r.gapTimer != nil {
+		r.gapTimer.Stop()
+		r.gapTimer = nil
+	}
+}
+
+// applyLocked updates the room's state for one in-order event and queues it.
+func (r *room) applyLocked(s sequenced, ev *Event, send bool) {
+	r.next = s.seq + 1
+	switch ev.Kind {
+	case KindDelete:
+		r.deleted[ev.Target] = true
+	case KindTimeout:
+		r.bans[ev.UserID] = &store.Ban{UserID: ev.UserID, Until: time.UnixMilli(ev.Until)}
+	case KindBan:
+		r.bans[ev.UserID] = &store.Ban{UserID: ev.UserID}
+	case KindUnban:
+		r.bans[ev.UserID] = nil
+	case KindSettings:
+		if ev.Settings != nil {
+			r.stateMu.Lock()
+			r.settings = *ev.Settings
+			r.stateMu.Unlock()
+		}
+	case KindModerator:
+		if ev.Added != nil {
+			r.stateMu.Lock()
+			r.mods[ev.UserID] = *ev.Added
+			r.stateMu.Unlock()
+		}
+	case KindPollOpen:
+		if p := ev.Poll; p != nil {
+			r.polls[p.ID] = &pollState{view: *p}
+		}
+	case KindPollClose:
+		if p := ev.Poll; p != nil {
+			delete(r.polls, p.ID)
+		}
+	}
+	r.ring = append(r.ring, s)
+	r.trimLocked()
+	if !send {
+		r.flushed = s.seq
+		return
+	}
+	r.out = append(r.out, s)
+	r.scheduleFlushLocked()
+}
+
+// trimLocked keeps Retention events, or RetentionAge of them if more.
+func (r *room) trimLocked() {
+	cfg := r.hub.cfg
+	n := len(r.ring) - cfg.Retention
+	if n <= 0 {
+		return
+	}
+	cut := time.Now().Add(-cfg.RetentionAge)
+	hard := len(r.ring) - 20*cfg.Retention
+	i := 0
+	for i < n && (i < hard || r.ring[i].at.Before(cut)) {
+		delete(r.deleted, r.ring[i].seq)
+		i++
+	}
+	if i > 0 {
+		r.ring = append(r.ring[:0:0], r.ring[i:]...)
+	}
+}
+
+func (r *room) scheduleFlushLocked() {
+	if r.flushTimer != nil {
+		return
+	}
+	wait := r.hub.cfg.Linger - time.Since(r.lastFlush)
+	if wait <= 0 {
+		r.flushLocked()
+		return
+	}
+	r.flushTimer = time.AfterFunc(wait, func() {
+		r.mu.Lock()
+		r.flushTimer = nil
+		r.flushLocked()
+		r.mu.Unlock()
+	})
+}
+
+// flushLocked sends what is queued as one frame to every client: encoded
+// once, shared by all.
+func (r *room) flushLocked() {
+	if len(r.out) == 0 {
+		return
+	}
+	full, red := batch(r.out, false), []byte(nil)
+	for _, s := range r.out {
+		if s.redacted != nil {
+			red = batch(r.out, true)
+			break
+		}
+	}
+	r.flushed = r.out[len(r.out)-1].seq
+	n := int64(len(r.out))
+	r.out = r.out[:0]
+	r.lastFlush = time.Now()
+	for c := range r.clients {
+		if red != nil && !c.moderator() {
+			c.enqueue(red)
+		} else {
+			c.enqueue(full)
+		}
+	}
+	delivered := n * int64(len(r.clients))
+	r.hub.count(func(st *Stats) { st.Delivered += delivered })
+}
+
+// batch encodes events as a JSON array.
+func batch(evs []sequenced, redact bool) []byte {
+	size := 2
+	for _, s := range evs {
+		size += len(s.full) + 1
+	}
+	b := make([]byte, 0, size)
+	b = append(b, '[')
+	for i, s := range evs {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		if redact && s.redacted != nil {
+			b = append(b, s.redacted...)
+		} else {
+			b = append(b, s.full...)
+		}
+	}
+	return append(b, ']')
+}
+
+// fillGap reads events the bus has not (yet) brought from the store.
+func (r *room) fillGap() {
+	r.mu.Lock()
+	r.gapTimer = nil
+	from := r.next - 1
+	r.mu.Unlock()
+	ctx, cancel := context.WithTimeout(r.ctx, 5*time.Second)
+	defer cancel()
+	evs, err := r.hub.cfg.Store.RoomEventsAfter(ctx, r.ch.ID, from, 1000)
+	if err != nil {
+		if r.ctx.Err() == nil {
+			r.hub.log.Warn("realtime: gap fill failed", "room", r.ch.Slug, "err", err)
+		}
+		return
+	}
+	if len(evs) == 0 {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	filled := false
+	for _, e := range evs {
+		if e.Seq < r.next {
+			continue
+		}
+		if s, ev, ok := r.decode(e.Seq, wire(e.Seq, []byte(e.Payload))); ok {
+			filled = true
+			r.acceptLocked(s, ev, true)
+		}
+	}
+	if filled {
+		r.hub.count(func(st *Stats) { st.GapsRecovered++ })
+	}
+}
+
+// loop runs the room's timers: reaction windows, poll deadlines and tallies,
+// and the check for events the bus lost.
+func (r *room) loop() {
+	defer r.wg.Done()
+	cfg := r.hub.cfg
+	react := time.NewTicker(cfg.ReactionWindow)
+	defer react.Stop()
+	tally := time.NewTicker(250 * time.Millisecond)
+	defer tally.Stop()
+	gaps := time.NewTicker(cfg.GapCheck)
+	defer gaps.Stop()
+	for {
+		select {
+		case <-r.ctx.Done():
+			return
+		case <-react.C:
+			r.flushReactions()
+		case <-tally.C:
+			r.tickPolls()
+		case <-gaps.C:
+			r.checkGap()
+		}
+	}
+}
+
+func (r *room) checkGap() {
+	ctx, cancel := context.WithTimeout(r.ctx, 2*time.Second)
+	defer cancel()
+	last, err := r.hub.cfg.Store.RoomLastSeq(ctx, r.ch.ID)
+	if err != nil {
+		return
+	}
+	r.mu.Lock()
+	behind := last >= r.next && r.gapTimer == nil
+	r.mu.Unlock()
+	if behind {
+		r.fillGap()
+	}
+}
+
+// append stores an event, taking the room's next sequence number, and
+// publishes it to every node. This node delivers it at once; its echo from
+// the bus is dropped as a duplicate.
+func (r *room) append(ctx context.Context, ev Event, userID string) (int64, error) {
+	payload, err := json.Marshal(ev)
+	if err != nil {
+		return 0, fmt.Errorf("encode %s: %w", ev.Kind, err)
+	}
+	r.appendMu.Lock()
+	defer r.appendMu.Unlock()
+	evs, err := r.hub.cfg.Store.AppendRoomEvents(ctx, r.ch.ID, []store.RoomEvent{{
+		Kind: ev.Kind, UserID: userID, BroadcastID: ev.BroadcastID, MediaMS: ev.MediaMS,
+		CreatedAt: time.UnixMilli(ev.At), Payload: string(payload),
+	}})
+	if err != nil {
+		return 0, err
+	}
+	seq := evs[0].Seq
+	data := wire(seq, payload)
+	if s, dev, ok := r.decode(seq, data); ok {
+		r.mu.Lock()
+		r.acceptLocked(s, dev, true)
+		r.mu.Unlock()
+	}
+	if err := r.hub.cfg.Bus.Publish(ctx, subject(r.ch.ID), data); err != nil {
+		// Stored already: other nodes pick it up with their gap check.
+		r.hub.log.Warn("realtime: bus publish failed; other nodes will read the event from the store", "room", r.ch.Slug, "seq", seq, "err", err)
+	}
+	return seq, nil
+}
+
+// publishTransient sends a frame that has no sequence number to every
+// node's clients (this node's included, through the bus).
+func (r *room) publishTransient(v any) {
+	if err := r.hub.cfg.Bus.Publish(r.ctx, subject(r.ch.ID)+".x", transient(v)); err != nil && r.ctx.Err() == nil {
+		r.hub.log.Warn("realtime: transient publish failed", "room", r.ch.Slug, "err", err)
+	}
+}
+
+// transientEnvelope is what travels on a room's .x subject.
+type transientEnvelope struct {
+	Type     string          `json:"type"`
+	PollID   string          `json:"poll_id,omitempty"`
+	Deltas   []int64         `json:"deltas,omitempty"`
+	ModsOnly bool            `json:"mods_only,omitempty"`
+	Frame    json.RawMessage `json:"frame,omitempty"`
+}
+
+func (r *room) onTransient(data []byte) {
+	var env transientEnvelope
+	if err := json.Unmarshal(data, &env); err != nil {
+		return
+	}
+	switch env.Type {
+	case "poll.votes":
+		r.mu.Lock()
+		if p := r.polls[env.PollID]; p != nil {
+			p.add(env.Deltas)
+		}
+		r.mu.Unlock()
+	case "frame":
+		frame := append(append([]byte{'['}, env.Frame...), ']')
+		r.mu.Lock()
+		for c := range r.clients {
+			if !env.ModsOnly || c.moderator() {
+				c.enqueue(frame)
+			}
+		}
+		r.mu.Unlock()
+	}
+}
+
+// sendFrame sends one transient frame to every node's clients.
+func (r *room) sendFrame(v any, modsOnly bool) {
+	r.publishTransient(transientEnvelope{Type: "frame", Frame: transient(v), ModsOnly: modsOnly})
+}
+
+// stamp returns the wall and stream clocks for an event: at is the
+// client's playhead program date-time (0: the live edge now).
+func (r *room) stamp(ctx context.Context, at int64) (wall, media int64, broadcast string) {
+	now := time.Now()
+	wall = now.UnixMilli()
+	media = -1
+	if r.hub.cfg.Clock == nil {
+		return wall, media, ""
+	}
+	id, start, ok := r.hub.cfg.Clock.Broadcast(ctx, r.ch.ID)
+	if !ok {
+		return wall, media, ""
+	}
+	t := now
+	// A playhead is behind the live edge by its latency; believe it within a minute.
+	if at > 0 && at <= wall+1000 && at >= wall-60_000 {
+		t = time.UnixMilli(at)
+	}
+	media = max(0, t.Sub(start).Milliseconds())
+	return wall, media, id
+}

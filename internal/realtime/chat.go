@@ -113,7 +113,7 @@ func (r *room) limit(c *client) error {
 	if c.signedIn() {
 		key = "u:" + c.member.User.ID
 	}
-	if cfg.PerUser != nil {
+	if cfg.PerUser != nil && !c.moderator() { // moderators must keep up with a flood
 		if wait, ok := cfg.PerUser.Take(key); !ok {
 			return refuseRetry("rate_limited", fmt.Sprintf("you are sending too fast; wait %.1f s", wait.Seconds()), wait)
 		}

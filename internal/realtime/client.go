@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/coder/websocket"
 	"golang.org/x/time/rate"
@@ -225,6 +226,11 @@ func (c *client) readLoop(ctx context.Context) error {
 		}
 		if typ != websocket.MessageText {
 			c.reply(errorFrame{Type: KindError, Code: "bad_frame", Message: "send JSON text frames, not binary"})
+			continue
+		}
+		if !utf8.Valid(data) {
+			// json.Unmarshal would quietly turn the bad bytes into U+FFFD.
+			c.reply(errorFrame{Type: KindError, Code: "bad_text", Message: "the frame is not valid UTF-8; text frames must be"})
 			continue
 		}
 		var cmd Command

@@ -80,6 +80,10 @@ type Config struct {
 	// reactions) per account and per client address.
 	PerUser Limiter
 	PerIP   Limiter
+	// RoomRate bounds chat messages per second in one room, from everyone
+	// together (default 200, bursts of twice that): a flood from many
+	// accounts slows that room's posters, never its readers or other rooms.
+	RoomRate int
 	// History is how many messages a joining client gets (default 100);
 	// Retention how many events a room keeps in memory for resuming
 	// clients (default 1000), and at least RetentionAge of them (10 min).
@@ -146,6 +150,7 @@ func New(cfg Config) (*Hub, error) {
 	def(&cfg.Retention, 1000)
 	def(&cfg.QueueBytes, 1<<20)
 	def(&cfg.MaxMessage, 500)
+	def(&cfg.RoomRate, 200)
 	defd(&cfg.RetentionAge, 10*time.Minute)
 	defd(&cfg.Linger, 25*time.Millisecond)
 	defd(&cfg.ReactionWindow, 500*time.Millisecond)

@@ -4,11 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -66,7 +68,11 @@ func newRigOn(t *testing.T, st *store.Store, b Bus, slug string, mod func(*Confi
 		}
 		r.ch = Channel{ID: ch.ID, Slug: ch.Slug, OwnerID: ch.OwnerID}
 	}
-	r.srv = httptest.NewServer(http.HandlerFunc(r.serve))
+	r.srv = httptest.NewUnstartedServer(http.HandlerFunc(r.serve))
+	// Small socket buffers, like a real network's, so a client that does not
+	// read backs up into its queue within kilobytes, not megabytes.
+	r.srv.Listener = smallBuffers{r.srv.Listener}
+	r.srv.Start()
 	t.Cleanup(func() {
 		hub.Close()
 		r.srv.Close()
@@ -241,4 +247,31 @@ func history(w map[string]any) []map[string]any {
 		out = append(out, h.(map[string]any))
 	}
 	return out
+}
+
+type smallBuffers struct{ net.Listener }
+
+func (l smallBuffers) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if tc, ok := c.(*net.TCPConn); ok {
+		tc.SetWriteBuffer(16 << 10)
+	}
+	return c, err
+}
+
+// dialSlow connects a client whose socket takes almost nothing in and
+// which never reads.
+func dialSlow(t *testing.T, r *rig, name string) *websocket.Conn {
+	t.Helper()
+	r.user(name)
+	d := &net.Dialer{Control: func(_, _ string, c syscall.RawConn) error {
+		return c.Control(func(fd uintptr) { syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096) })
+	}}
+	hc := &http.Client{Transport: &http.Transport{DialContext: d.DialContext}}
+	conn, _, err := websocket.Dial(t.Context(), strings.Replace(r.srv.URL, "http", "ws", 1)+"/?user="+name, &websocket.DialOptions{HTTPClient: hc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.CloseNow() })
+	return conn
 }

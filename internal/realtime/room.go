@@ -67,7 +67,7 @@ func openRoom(h *Hub, ch Channel) (*room, error) {
 	ctx, cancel := context.WithCancel(h.ctx)
 	r := &room{
 		hub: h, ch: ch, ctx: ctx, cancel: cancel,
-		busy:    rate.NewLimiter(200, 400),
+		busy:    rate.NewLimiter(rate.Limit(h.cfg.RoomRate), 2*h.cfg.RoomRate),
 		votes:   make(chan voteReq, 4096),
 		clients: map[*client]struct{}{}, pending: map[int64]sequenced{}, deleted: map[int64]bool{},
 		mods: map[string]bool{}, bans: map[string]*store.Ban{}, polls: map[string]*pollState{},

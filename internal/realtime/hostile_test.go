@@ -1,0 +1,214 @@
+package realtime
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/livehouse/livehouse/internal/account"
+)
+
+// settle waits for the goroutine count to come back to base.
+func settle(t *testing.T, base int) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for runtime.NumGoroutine() > base+2 {
+		if time.Now().After(deadline) {
+			buf := make([]byte, 1<<16)
+			t.Fatalf("goroutines: %d, want about %d\n%s", runtime.NumGoroutine(), base, buf[:runtime.Stack(buf, true)])
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func TestHostileFramesGetClearErrorsAndTheRoomCarriesOn(t *testing.T) {
+	r := newRig(t, nil)
+	good := r.dial("good", 0)
+	good.welcome()
+	bad := r.dial("bad", 0)
+	bad.welcome()
+	raw := func(b []byte) map[string]any {
+		t.Helper()
+		if err := bad.conn.Write(context.Background(), websocket.MessageText, b); err != nil {
+			t.Fatal(err)
+		}
+		return bad.next("error", isType(KindError))
+	}
+	cases := []struct {
+		name  string
+		frame []byte
+		code  string
+	}{
+		{"malformed JSON", []byte(`{"type":"send","text":`), "bad_json"},
+		{"not an object", []byte(`[1,2,3]`), "bad_json"},
+		{"unknown type", []byte(`{"type":"launch_missiles"}`), "unknown_type"},
+		{"invalid UTF-8", append([]byte(`{"type":"send","text":"`), 0xff, 0xfe, '"', '}'), "bad_text"},
+		{"oversize message", []byte(`{"type":"send","text":"` + strings.Repeat("x", 501) + `"}`), "too_long"},
+		{"empty message", []byte(`{"type":"send","text":"   "}`), "bad_text"},
+		{"control characters", []byte(`{"type":"send","text":"a\u0007b"}`), "bad_text"},
+		{"direction override", []byte(`{"type":"send","text":"abc\u202Edef"}`), "bad_text"},
+		{"vote in no poll", []byte(`{"type":"poll.vote","poll_id":"nope","option":0}`), "poll_closed"},
+		{"unknown reaction", []byte(`{"type":"react","emoji":"<script>"}`), "bad_reaction"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			e := raw(c.frame)
+			if e["code"] != c.code || e["message"] == "" {
+				t.Errorf("error = %v, want code %q with a message", e, c.code)
+			}
+		})
+	}
+	// Binary frames are refused.
+	bad.conn.Write(context.Background(), websocket.MessageBinary, []byte{1, 2, 3})
+	if e := bad.next("binary error", isType(KindError)); e["code"] != "bad_frame" {
+		t.Errorf("binary frame = %v", e)
+	}
+	// Markup is data: stored and sent verbatim inside JSON strings.
+	xss := `<img src=x onerror=alert(1)><script>alert(2)</script>`
+	bad.say(xss)
+	if got := good.next("markup message", chatWith(xss)); got["text"] != xss {
+		t.Errorf("markup changed: %v", got["text"])
+	}
+	good.say("still fine")
+}
+
+func TestAnOversizeFrameClosesOnlyThatConnection(t *testing.T) {
+	base := runtime.NumGoroutine()
+	r := newRig(t, nil)
+	good := r.dial("good", 0)
+	good.welcome()
+	bad := r.dial("bad", 0)
+	bad.welcome()
+	bad.conn.Write(context.Background(), websocket.MessageText, []byte(`{"type":"send","text":"`+strings.Repeat("x", 20_000)+`"}`))
+	select {
+	case err := <-bad.closed:
+		if websocket.CloseStatus(err) != websocket.StatusMessageTooBig {
+			t.Errorf("close = %v, want 1009", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("an oversize frame did not close the connection")
+	}
+	good.say("unaffected")
+	good.conn.Close(websocket.StatusNormalClosure, "")
+	r.hub.Close()
+	r.srv.Close()
+	settle(t, base)
+}
+
+func TestFloodsAreRateLimitedWithoutSlowingOthers(t *testing.T) {
+	r := newRig(t, func(c *Config) {
+		c.PerUser = account.NewLimiter(account.Rate{Burst: 5, Every: time.Second})
+		c.PerIP = account.NewLimiter(account.Rate{Burst: 20, Every: time.Second})
+	})
+	flooder := r.dial("flooder", 0)
+	flooder.welcome()
+	other := dialURL(t, r, "other", 0, "10.1.1.1")
+	other.welcome()
+	limited := 0
+	for i := 0; i < 20; i++ {
+		rep := flooder.reply(flooder.send(map[string]any{"type": "send", "text": fmt.Sprintf("spam %d", i)}))
+		if rep["code"] == "rate_limited" {
+			limited++
+			if rep["retry_ms"] == nil || !strings.Contains(rep["message"].(string), "wait") {
+				t.Errorf("rate-limit reply says nothing useful: %v", rep)
+			}
+		}
+	}
+	if limited != 15 {
+		t.Errorf("%d of 20 refused, want 15 (burst 5)", limited)
+	}
+	other.say("I can still talk")
+
+	// Many accounts from one network: the per-address budget holds.
+	refused := 0
+	for i := 0; i < 30; i++ {
+		c := dialURL(t, r, fmt.Sprintf("sock%d", i), 0, "10.9.9.9")
+		c.welcome()
+		if c.reply(c.send(map[string]any{"type": "send", "text": "hi"}))["code"] == "rate_limited" {
+			refused++
+		}
+	}
+	if refused != 10 {
+		t.Errorf("%d of 30 accounts on one address refused, want 10", refused)
+	}
+	other.say("and still")
+}
+
+func TestASlowConsumerIsDisconnectedAndDelaysNobody(t *testing.T) {
+	r := newRig(t, func(c *Config) { c.QueueBytes, c.RoomRate = 64<<10, 100_000 })
+	talker := r.dial("talker", 0)
+	talker.welcome()
+	fast := r.dial("fast", 0)
+	fast.welcome()
+	// The slow client never reads: its TCP buffers fill, then its queue.
+	dialSlow(t, r, "slow")
+	big := strings.Repeat("y", 490)
+	start := time.Now()
+	for i := 0; i < 1000; i++ {
+		talker.send(map[string]any{"type": "send", "text": fmt.Sprintf("%04d %s", i, big)})
+	}
+	last := fast.next("the last message", func(o map[string]any) bool {
+		txt, _ := o["text"].(string)
+		return strings.HasPrefix(txt, "0999 ")
+	})
+	if last == nil || time.Since(start) > 20*time.Second {
+		t.Fatalf("fast client starved")
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for r.hub.Stats().SlowDropped == 0 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if r.hub.Stats().SlowDropped != 1 {
+		t.Errorf("slow consumers dropped = %d, want 1", r.hub.Stats().SlowDropped)
+	}
+}
+
+func TestReconnectStormLeavesNoGoroutinesBehind(t *testing.T) {
+	base := runtime.NumGoroutine()
+	r := newRig(t, nil)
+	keeper := r.dial("keeper", 0)
+	keeper.welcome()
+	for i := 0; i < 200; i++ {
+		c := r.dial(fmt.Sprintf("storm%d", i%20), 0)
+		c.welcome()
+		if i%2 == 0 {
+			c.conn.CloseNow()
+		} else {
+			c.conn.Close(websocket.StatusNormalClosure, "bye")
+		}
+	}
+	keeper.say("after the storm")
+	deadline := time.Now().Add(5 * time.Second)
+	for r.hub.Stats().Clients != 1 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if n := r.hub.Stats().Clients; n != 1 {
+		t.Errorf("clients after the storm = %d, want 1", n)
+	}
+	keeper.conn.Close(websocket.StatusNormalClosure, "")
+	r.hub.Close()
+	r.srv.Close()
+	settle(t, base)
+}
+
+func TestClosingTheHubDisconnectsClientsWithGoingAway(t *testing.T) {
+	r := newRig(t, nil)
+	c := r.dial("a", 0)
+	c.welcome()
+	r.hub.Close()
+	select {
+	case err := <-c.closed:
+		var ce websocket.CloseError
+		if !errors.As(err, &ce) || ce.Code != websocket.StatusGoingAway {
+			t.Errorf("close = %v, want 1001", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("client not disconnected")
+	}
+}

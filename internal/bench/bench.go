@@ -22,6 +22,9 @@ func Benchmarks() map[string]Func {
 		"transcode": TranscodeCost,
 		"origin":    Origin,
 		"directory": Directory,
+		"chat":      Chat,
+		// chat-clients is the client process that Chat starts.
+		"chat-clients": ChatClients,
 	}
 }
 

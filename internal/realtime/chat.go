@@ -109,11 +109,14 @@ func cleanText(field, s string, max int) (string, error) {
 // limit spends the sender's budget for one action.
 func (r *room) limit(c *client) error {
 	cfg := r.hub.cfg
+	if c.moderator() {
+		return nil // moderators must keep up with a flood; the room-wide budget still applies
+	}
 	key := "ip:" + c.member.IP
 	if c.signedIn() {
 		key = "u:" + c.member.User.ID
 	}
-	if cfg.PerUser != nil && !c.moderator() { // moderators must keep up with a flood
+	if cfg.PerUser != nil {
 		if wait, ok := cfg.PerUser.Take(key); !ok {
 			return refuseRetry("rate_limited", fmt.Sprintf("you are sending too fast; wait %.1f s", wait.Seconds()), wait)
 		}

@@ -27,19 +27,18 @@ type client struct {
 	sub    bool // subscribes to the channel
 	taps   *rate.Limiter
 
-	mu     sync.Mutex
-	queue  [][]byte
-	queued int
-	closed bool
-	wake   chan struct{}
-	kicked chan struct{}
-	reason string
-	code   websocket.StatusCode
+	ctx     context.Context // set by run before the client joins
+	writers sync.WaitGroup  // drain and close goroutines
+
+	mu      sync.Mutex
+	queue   [][]byte
+	queued  int
+	writing bool
+	closed  bool
 }
 
 func newClient(r *room, conn *websocket.Conn, m Member) *client {
-	c := &client{room: r, conn: conn, member: m, wake: make(chan struct{}, 1), kicked: make(chan struct{}),
-		taps: rate.NewLimiter(10, 20)}
+	c := &client{room: r, conn: conn, member: m, taps: rate.NewLimiter(10, 20)}
 	if m.User != nil {
 		c.user = User{ID: m.User.ID, Name: m.User.DisplayName}
 	} else {
@@ -89,6 +88,8 @@ func (c *client) badges() []string {
 
 // enqueue queues a frame; a client whose queue overflows is disconnected
 // so that it delays nobody. Safe under the room's lock: it never blocks.
+// A writer goroutine runs only while frames wait, so an idle connection
+// costs no second stack.
 func (c *client) enqueue(frame []byte) {
 	c.mu.Lock()
 	if c.closed {
@@ -104,10 +105,14 @@ func (c *client) enqueue(frame []byte) {
 	}
 	c.queue = append(c.queue, frame)
 	c.queued += len(frame)
+	start := !c.writing
+	c.writing = true
+	if start {
+		c.writers.Add(1)
+	}
 	c.mu.Unlock()
-	select {
-	case c.wake <- struct{}{}:
-	default:
+	if start {
+		go c.drain()
 	}
 }
 
@@ -118,64 +123,57 @@ func (c *client) kick(code websocket.StatusCode, reason string) {
 		c.mu.Unlock()
 		return
 	}
-	c.closed, c.code, c.reason = true, code, reason
+	c.closed = true
 	c.queue, c.queued = nil, 0
+	c.writers.Add(1)
 	c.mu.Unlock()
-	close(c.kicked)
+	go func() {
+		defer c.writers.Done()
+		t := time.AfterFunc(time.Second, func() { c.conn.CloseNow() })
+		c.conn.Close(code, reason)
+		t.Stop()
+	}()
 }
 
-// run serves the connection: a writer goroutine drains the queue, and this
-// goroutine reads commands.
+// run serves the connection: this goroutine reads commands; frames are
+// written by drain.
 func (c *client) run(ctx context.Context, since int64) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	c.ctx = ctx
 	c.conn.SetReadLimit(maxFrame)
 	if c.signedIn() && c.room.hub.cfg.Subscriptions != nil {
 		c.sub = c.room.hub.cfg.Subscriptions.IsSubscriber(ctx, c.room.ch.ID, c.member.User.ID)
 	}
 	c.room.join(c, since)
-	defer c.room.leave(c)
-
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		c.writeLoop(ctx)
-	}()
 	err := c.readLoop(ctx)
+	c.room.leave(c) // kicks: the close handshake ends any write in flight
 	cancel()
-	<-done
+	c.writers.Wait()
 	return err
 }
 
-func (c *client) writeLoop(ctx context.Context) {
+// drain writes queued frames, merged into one frame, until none wait.
+func (c *client) drain() {
+	defer c.writers.Done()
 	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-c.kicked:
-			c.mu.Lock()
-			code, reason := c.code, c.reason
-			c.mu.Unlock()
-			wctx, cancel := context.WithTimeout(context.Background(), time.Second)
-			go func() { <-wctx.Done(); c.conn.CloseNow() }()
-			c.conn.Close(code, reason)
-			cancel()
-			return
-		case <-c.wake:
-		}
 		c.mu.Lock()
 		frames := c.queue
 		c.queue, c.queued = nil, 0
-		c.mu.Unlock()
-		if len(frames) == 0 {
-			continue
+		if len(frames) == 0 || c.closed {
+			c.writing = false
+			c.mu.Unlock()
+			return
 		}
-		wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		c.mu.Unlock()
+		wctx, cancel := context.WithTimeout(c.ctx, 10*time.Second)
 		err := c.conn.Write(wctx, websocket.MessageText, merge(frames))
 		cancel()
 		if err != nil {
+			c.mu.Lock()
+			c.writing = false
+			c.mu.Unlock()
 			c.kick(websocket.StatusGoingAway, "write failed")
-			c.conn.CloseNow()
 			return
 		}
 	}

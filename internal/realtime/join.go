@@ -2,6 +2,8 @@ package realtime
 
 import (
 	"encoding/json"
+
+	"github.com/coder/websocket"
 	"strings"
 	"unicode"
 )
@@ -70,7 +72,7 @@ func (r *room) leave(c *client) {
 	r.mu.Lock()
 	delete(r.clients, c)
 	r.mu.Unlock()
-	c.kick(1000, "")
+	c.kick(websocket.StatusNormalClosure, "")
 }
 
 // isModFast and isVIP read under stateMu, which may be taken with or

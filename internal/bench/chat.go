@@ -1,0 +1,307 @@
+package bench
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/exec"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/livehouse/livehouse/internal/account"
+	"github.com/livehouse/livehouse/internal/server"
+	"github.com/livehouse/livehouse/internal/store"
+)
+
+// Chat measures room broadcast: many WebSocket clients in one room while a
+// sender posts at a fixed rate. The server runs in this process; the
+// clients run in a child process (`livehouse bench chat-clients`), since one
+// process may not hold both ends of 10,000 sockets here. Each message carries
+// its send time; the clients report send-to-receive latency.
+func Chat(ctx context.Context, args []string, out io.Writer) error {
+	fs := flag.NewFlagSet("bench chat", flag.ContinueOnError)
+	clients := fs.Int("clients", 10000, "WebSocket clients in the room")
+	rate := fs.Int("rate", 50, "messages per second sent to the room")
+	dur := fs.Duration("duration", 20*time.Second, "how long to send")
+	linger := fs.Duration("linger", 0, "the room's frame batching window (0: the server default)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	dir, err := os.MkdirTemp("", "livehouse-bench-chat-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	srv, err := server.New(ctx, server.Config{HTTPAddr: "127.0.0.1:0", RTMPAddr: "127.0.0.1:0", DataDir: dir,
+		ChatLinger: *linger, ChatJoinLimit: account.Rate{Burst: 1 << 30, Every: time.Nanosecond},
+		Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		return err
+	}
+	if err := srv.Start(); err != nil {
+		srv.Close()
+		return err
+	}
+	defer srv.Close()
+	st := srv.Store()
+	owner, err := st.CreateUser(ctx, store.NewUser{Email: "bench@example.com", DisplayName: "bench", PasswordHash: "x", Role: store.RoleCreator})
+	if err != nil {
+		return err
+	}
+	if _, _, err := st.CreateChannelWith(ctx, store.NewChannel{Slug: "benchroom", OwnerID: owner.ID}); err != nil {
+		return err
+	}
+	token, err := st.CreateAuthSession(ctx, owner.ID, time.Now().Add(time.Hour))
+	if err != nil {
+		return err
+	}
+	wsURL := "ws://" + srv.HTTPAddr() + "/api/v1/channels/benchroom/chat"
+	fmt.Fprintf(out, "# livehouse bench chat -clients %d -rate %d -duration %s\n\n", *clients, *rate, *dur)
+	fmt.Fprintf(out, "machine: %d CPUs, %s/%s, load average %s at start; server, clients and sender share the CPUs\n\n",
+		runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, loadAverage())
+
+	runtime.GC()
+	rss0 := processRSS()
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	child := exec.CommandContext(ctx, self, "bench", "chat-clients", "-url", wsURL, "-clients", strconv.Itoa(*clients))
+	stdin, _ := child.StdinPipe()
+	stdout, _ := child.StdoutPipe()
+	child.Stderr = os.Stderr
+	if err := child.Start(); err != nil {
+		return fmt.Errorf("start the client process: %w", err)
+	}
+	defer child.Process.Kill()
+	lines := bufio.NewScanner(stdout)
+	lines.Buffer(make([]byte, 1<<20), 1<<20)
+	t0 := time.Now()
+	if !lines.Scan() || !strings.HasPrefix(lines.Text(), "ready") {
+		return fmt.Errorf("the client process did not connect its clients: %q", lines.Text())
+	}
+	fmt.Fprintf(out, "%d clients connected in %.1f s\n", *clients, time.Since(t0).Seconds())
+	time.Sleep(2 * time.Second)
+	runtime.GC()
+	rss1 := processRSS()
+	perConn := float64(rss1-rss0) / float64(*clients)
+	fmt.Fprintf(out, "server RSS: %.0f MiB before, %.0f MiB with every client idle: %.1f KiB per idle connection\n",
+		float64(rss0)/(1<<20), float64(rss1)/(1<<20), perConn/1024)
+
+	sender, err := dialChat(ctx, wsURL, token)
+	if err != nil {
+		return err
+	}
+	defer sender.CloseNow()
+	go func() { // the sender's own copies are not measured
+		for {
+			if _, _, err := sender.Read(ctx); err != nil {
+				return
+			}
+		}
+	}()
+	cpu0, wall0 := processCPU(), time.Now()
+	tick := time.NewTicker(time.Second / time.Duration(*rate))
+	sent := 0
+	for end := time.Now().Add(*dur); time.Now().Before(end); {
+		<-tick.C
+		msg := fmt.Sprintf(`{"type":"send","text":"t=%d"}`, time.Now().UnixNano())
+		if err := sender.Write(ctx, websocket.MessageText, []byte(msg)); err != nil {
+			return fmt.Errorf("send: %w", err)
+		}
+		sent++
+	}
+	tick.Stop()
+	time.Sleep(time.Second)
+	cpu := (processCPU() - cpu0).Seconds() / time.Since(wall0).Seconds()
+	rss2 := processRSS()
+	stdin.Close() // the clients report and exit
+	if !lines.Scan() {
+		return errors.New("the client process sent no report")
+	}
+	var rep chatReport
+	if err := json.Unmarshal(lines.Bytes(), &rep); err != nil {
+		return fmt.Errorf("client report %q: %w", lines.Text(), err)
+	}
+	child.Wait()
+	want := int64(sent) * int64(*clients)
+	fmt.Fprintf(out, "\n| measure | value |\n|---|---|\n")
+	fmt.Fprintf(out, "| messages sent | %d (%d/s) |\n", sent, *rate)
+	fmt.Fprintf(out, "| deliveries | %d of %d (%.2f %%), %.0f per second |\n", rep.Received, want, 100*float64(rep.Received)/float64(max(want, 1)), float64(rep.Received)/dur.Seconds())
+	fmt.Fprintf(out, "| send → receive p50 | %.1f ms |\n| p99 | %.1f ms |\n| max | %.1f ms |\n", rep.P50, rep.P99, rep.Max)
+	fmt.Fprintf(out, "| frames received per client per second | %.1f |\n", float64(rep.Frames)/float64(*clients)/dur.Seconds())
+	fmt.Fprintf(out, "| server CPU while sending | %.2f cores |\n", cpu)
+	fmt.Fprintf(out, "| client process CPU | %.2f cores |\n", rep.CPU)
+	fmt.Fprintf(out, "| server RSS: idle clients / while sending | %.0f MiB / %.0f MiB |\n", float64(rss1)/(1<<20), float64(rss2)/(1<<20))
+	fmt.Fprintf(out, "| server RSS per idle connection | %.1f KiB |\n", perConn/1024)
+	fmt.Fprintf(out, "| clients disconnected | %d |\n", rep.Dropped)
+	fmt.Fprintf(out, "\nload average at the end: %s\n", loadAverage())
+	return nil
+}
+
+func dialChat(ctx context.Context, url, token string) (*websocket.Conn, error) {
+	h := http.Header{}
+	if token != "" {
+		h.Set("Cookie", "lh_session="+token)
+	}
+	c, _, err := websocket.Dial(ctx, url, &websocket.DialOptions{HTTPHeader: h})
+	if err != nil {
+		return nil, err
+	}
+	c.SetReadLimit(16 << 20)
+	return c, nil
+}
+
+type chatReport struct {
+	Received int64   `json:"received"`
+	Frames   int64   `json:"frames"`
+	Dropped  int64   `json:"dropped"`
+	P50      float64 `json:"p50_ms"`
+	P99      float64 `json:"p99_ms"`
+	Max      float64 `json:"max_ms"`
+	CPU      float64 `json:"cpu_cores"`
+}
+
+// ChatClients is the client side of the chat benchmark: it connects
+// anonymous readers, prints "ready", and on end of stdin prints a JSON report.
+func ChatClients(ctx context.Context, args []string, out io.Writer) error {
+	fs := flag.NewFlagSet("bench chat-clients", flag.ContinueOnError)
+	url := fs.String("url", "", "the room's WebSocket URL")
+	n := fs.Int("clients", 10000, "clients")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		received, frames, dropped atomic.Int64
+		mu                        sync.Mutex
+		hist                      = make([]int64, 60_001) // per ms, up to a minute
+	)
+	conns := make([]*websocket.Conn, 0, *n)
+	var cmu sync.Mutex
+	sem := make(chan struct{}, 100)
+	var wg sync.WaitGroup
+	var dialErr atomic.Value
+	for i := 0; i < *n; i++ {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c, err := dialChat(ctx, *url, "")
+			<-sem
+			if err != nil {
+				dialErr.Store(err)
+				return
+			}
+			cmu.Lock()
+			conns = append(conns, c)
+			cmu.Unlock()
+			go func() {
+				local := map[int]int64{}
+				for {
+					_, data, err := c.Read(ctx)
+					if err != nil {
+						if ctx.Err() == nil {
+							dropped.Add(1)
+						}
+						break
+					}
+					frames.Add(1)
+					now := time.Now().UnixNano()
+					for {
+						i := bytes.Index(data, []byte(`"text":"t=`))
+						if i < 0 {
+							break
+						}
+						data = data[i+10:]
+						j := bytes.IndexByte(data, '"')
+						if j < 0 {
+							break
+						}
+						if t, err := strconv.ParseInt(string(data[:j]), 10, 64); err == nil {
+							ms := int((now - t) / 1e6)
+							local[min(max(ms, 0), 60_000)]++
+							received.Add(1)
+						}
+					}
+					if len(local) > 64 {
+						mu.Lock()
+						for k, v := range local {
+							hist[k] += v
+						}
+						mu.Unlock()
+						clear(local)
+					}
+				}
+				mu.Lock()
+				for k, v := range local {
+					hist[k] += v
+				}
+				mu.Unlock()
+			}()
+		}()
+	}
+	wg.Wait()
+	if err, _ := dialErr.Load().(error); err != nil {
+		return fmt.Errorf("dial: %w", err)
+	}
+	// Skip the welcome frames and any history.
+	time.Sleep(time.Second)
+	received.Store(0)
+	frames.Store(0)
+	mu.Lock()
+	clear(hist)
+	mu.Unlock()
+	cpu0, wall0 := processCPU(), time.Now()
+	fmt.Fprintln(out, "ready")
+	io.Copy(io.Discard, os.Stdin)
+	cpu := (processCPU() - cpu0).Seconds() / time.Since(wall0).Seconds()
+	cancel()
+	for _, c := range conns {
+		c.CloseNow()
+	}
+	time.Sleep(200 * time.Millisecond)
+	mu.Lock()
+	defer mu.Unlock()
+	rep := chatReport{Received: received.Load(), Frames: frames.Load(), Dropped: dropped.Load(), CPU: cpu}
+	var total int64
+	for _, v := range hist {
+		total += v
+	}
+	q := func(p float64) float64 {
+		want := int64(p * float64(total))
+		var acc int64
+		for ms, v := range hist {
+			acc += v
+			if acc > want {
+				return float64(ms)
+			}
+		}
+		return 0
+	}
+	rep.P50, rep.P99 = q(0.50), q(0.99)
+	for ms := len(hist) - 1; ms >= 0; ms-- {
+		if hist[ms] > 0 {
+			rep.Max = float64(ms)
+			break
+		}
+	}
+	b, _ := json.Marshal(rep)
+	fmt.Fprintln(out, string(b))
+	return nil
+}

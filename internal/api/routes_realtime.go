@@ -16,7 +16,7 @@ import (
 
 // Rooms is the realtime layer as the API uses it.
 type Rooms interface {
-	Serve(ctx context.Context, conn *websocket.Conn, ch realtime.Channel, m realtime.Member, since int64) error
+	Attach(conn *websocket.Conn, ch realtime.Channel, m realtime.Member, since int64)
 	Moderate(ctx context.Context, ch realtime.Channel, a realtime.Actor, cmd realtime.Command) (int64, error)
 	IsModerator(ch realtime.Channel, userID string) bool
 }
@@ -61,11 +61,9 @@ func (a *API) chat(w http.ResponseWriter, r *http.Request) error {
 		u := p.User
 		m.User, m.IsAdmin = &u, u.Role == store.RoleAdmin
 	}
-	// The request's context ends when the handler returns; the socket
-	// outlives nothing but the server.
-	if err := a.cfg.Rooms.Serve(r.Context(), conn, roomOf(ch), m, since); err != nil {
-		a.log.Warn("chat connection ended with an error", "channel", ch.Slug, "err", err)
-	}
+	// The hub serves the socket from here on; this handler returns, so its
+	// stack and request are freed.
+	a.cfg.Rooms.Attach(conn, roomOf(ch), m, since)
 	return nil
 }
 

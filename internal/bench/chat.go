@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
@@ -38,6 +39,7 @@ func Chat(ctx context.Context, args []string, out io.Writer) error {
 	rate := fs.Int("rate", 50, "messages per second sent to the room")
 	dur := fs.Duration("duration", 20*time.Second, "how long to send")
 	linger := fs.Duration("linger", 0, "the room's frame batching window (0: the server default)")
+	profile := fs.String("cpuprofile", "", "write the server's CPU profile while sending to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -114,6 +116,17 @@ func Chat(ctx context.Context, args []string, out io.Writer) error {
 			}
 		}
 	}()
+	if *profile != "" {
+		f, err := os.Create(*profile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	cpu0, wall0 := processCPU(), time.Now()
 	tick := time.NewTicker(time.Second / time.Duration(*rate))
 	sent := 0

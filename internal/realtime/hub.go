@@ -161,7 +161,9 @@ func New(cfg Config) (*Hub, error) {
 
 // Close disconnects every client and stops every room.
 func (h *Hub) Close() error {
-	h.cancel()
+	h.mu.Lock()
+	h.cancel() // under mu: Attach adds to wg only before this
+	h.mu.Unlock()
 	h.mu.Lock()
 	rooms := make([]*room, 0, len(h.rooms))
 	for _, r := range h.rooms {
@@ -214,6 +216,27 @@ func (h *Hub) Serve(ctx context.Context, conn *websocket.Conn, ch Channel, m Mem
 	c := newClient(r, conn, m)
 	defer h.release(r)
 	return c.run(ctx, since)
+}
+
+// Attach serves the connection in the room on a goroutine of the hub's
+// own and returns at once. The HTTP handler that accepted the socket can
+// then return, freeing its stack and request: an idle chat connection costs
+// one small goroutine. Close waits for every attached connection to end.
+func (h *Hub) Attach(conn *websocket.Conn, ch Channel, m Member, since int64) {
+	h.mu.Lock()
+	if h.ctx.Err() != nil {
+		h.mu.Unlock()
+		conn.Close(websocket.StatusGoingAway, "server shutting down")
+		return
+	}
+	h.wg.Add(1)
+	h.mu.Unlock()
+	go func() {
+		defer h.wg.Done()
+		if err := h.Serve(h.ctx, conn, ch, m, since); err != nil {
+			h.log.Warn("realtime: connection ended with an error", "room", ch.Slug, "err", err)
+		}
+	}()
 }
 
 // room returns the channel's room on this node, opening it if needed, and

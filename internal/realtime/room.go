@@ -332,7 +332,7 @@ func (r *room) scheduleFlushLocked() {
 	if r.flushTimer != nil {
 		return
 	}
-	wait := r.hub.cfg.Linger - time.Since(r.lastFlush)
+	wait := r.linger() - time.Since(r.lastFlush)
 	if wait <= 0 {
 		r.flushLocked()
 		return
@@ -343,6 +343,17 @@ func (r *room) scheduleFlushLocked() {
 		r.flushLocked()
 		r.mu.Unlock()
 	})
+}
+
+// linger is the room's batching window: Linger, stretched in big rooms so
+// that a frame write per client per window stays affordable (10,000
+// clients: 100 ms, ten writes a second each however busy the chat).
+func (r *room) linger() time.Duration {
+	l := r.hub.cfg.Linger
+	if big := time.Duration(len(r.clients)/100) * time.Millisecond; big > l {
+		l = min(big, 100*time.Millisecond)
+	}
+	return l
 }
 
 // flushLocked sends what is queued as one frame to every client: encoded

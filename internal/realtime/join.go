@@ -30,6 +30,7 @@ func (r *room) join(c *client, since int64) {
 	defer r.mu.Unlock()
 	r.flushLocked() // what is queued goes to the others now, and into this one's history
 	r.clients[c] = struct{}{}
+	r.listDirty = true
 	you := c.user
 	you.Badges = c.badges()
 	w := welcome{Type: KindWelcome, Room: r.ch.Slug, LastSeq: r.flushed, You: you, SignedIn: c.signedIn(),
@@ -71,6 +72,7 @@ func (r *room) join(c *client, since int64) {
 func (r *room) leave(c *client) {
 	r.mu.Lock()
 	delete(r.clients, c)
+	r.listDirty = true
 	r.mu.Unlock()
 	c.kick(websocket.StatusNormalClosure, "")
 }

@@ -222,10 +222,7 @@ func (r *room) tickPolls() {
 		for _, t := range tallies {
 			frame = append(frame, map[string]any{"type": KindPollTally, "poll": t})
 		}
-		b := transient(frame)
-		for c := range r.clients {
-			c.enqueue(b)
-		}
+		r.fanLocked(fanJob{full: transient(frame)})
 	}
 	r.mu.Unlock()
 	for _, id := range due {

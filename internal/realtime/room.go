@@ -61,6 +61,10 @@ type room struct {
 	lastFlush  time.Time
 	flushTimer *time.Timer
 	reactions  map[string]int64
+	list       []*client // a snapshot of clients for fan-out
+	listDirty  bool
+	fanQ       []fanJob
+	fanWake    chan struct{}
 }
 
 func openRoom(h *Hub, ch Channel) (*room, error) {
@@ -72,6 +76,7 @@ func openRoom(h *Hub, ch Channel) (*room, error) {
 		clients: map[*client]struct{}{}, pending: map[int64]sequenced{}, deleted: map[int64]bool{},
 		mods: map[string]bool{}, bans: map[string]*store.Ban{}, polls: map[string]*pollState{},
 		lastSent: map[string]time.Time{}, reactions: map[string]int64{},
+		fanWake: make(chan struct{}, 1),
 	}
 	// Subscribe before reading the store, so nothing falls between the two.
 	unsub, err := h.cfg.Bus.Subscribe(subject(ch.ID), r.onBus)
@@ -90,9 +95,10 @@ func openRoom(h *Hub, ch Channel) (*room, error) {
 		r.stop()
 		return nil, err
 	}
-	r.wg.Add(2)
+	r.wg.Add(3)
 	go r.loop()
 	go r.voteLoop()
+	go r.fanLoop()
 	return r, nil
 }
 
@@ -373,15 +379,66 @@ func (r *room) flushLocked() {
 	n := int64(len(r.out))
 	r.out = r.out[:0]
 	r.lastFlush = time.Now()
-	for c := range r.clients {
-		if red != nil && !c.moderator() {
-			c.enqueue(red)
-		} else {
-			c.enqueue(full)
+	r.fanLocked(fanJob{full: full, redacted: red, events: n})
+}
+
+// fanJob is one frame for every client of a snapshot.
+type fanJob struct {
+	full     []byte
+	redacted []byte // for non-moderators, when not nil
+	modsOnly bool
+	events   int64
+	clients  []*client
+}
+
+// fanLocked hands a frame to the room's fan-out goroutine, which enqueues
+// it to each client outside the room's lock: a 10,000-client room must not
+// hold up the next event while it writes 10,000 queues. Jobs run in order,
+// so every client gets frames in sequence order.
+func (r *room) fanLocked(j fanJob) {
+	if r.listDirty {
+		r.list = make([]*client, 0, len(r.clients))
+		for c := range r.clients {
+			r.list = append(r.list, c)
+		}
+		r.listDirty = false
+	}
+	j.clients = r.list // never mutated: a change makes a new slice
+	r.fanQ = append(r.fanQ, j)
+	select {
+	case r.fanWake <- struct{}{}:
+	default:
+	}
+}
+
+func (r *room) fanLoop() {
+	defer r.wg.Done()
+	for {
+		select {
+		case <-r.ctx.Done():
+			return
+		case <-r.fanWake:
+		}
+		r.mu.Lock()
+		jobs := r.fanQ
+		r.fanQ = nil
+		r.mu.Unlock()
+		for _, j := range jobs {
+			for _, c := range j.clients {
+				switch {
+				case j.modsOnly && !c.moderator():
+				case j.redacted != nil && !c.moderator():
+					c.enqueue(j.redacted)
+				default:
+					c.enqueue(j.full)
+				}
+			}
+			if j.events > 0 {
+				delivered := j.events * int64(len(j.clients))
+				r.hub.count(func(st *Stats) { st.Delivered += delivered })
+			}
 		}
 	}
-	delivered := n * int64(len(r.clients))
-	r.hub.count(func(st *Stats) { st.Delivered += delivered })
 }
 
 // batch encodes events as a JSON array.
@@ -543,11 +600,7 @@ func (r *room) onTransient(data []byte) {
 	case "frame":
 		frame := append(append([]byte{'['}, env.Frame...), ']')
 		r.mu.Lock()
-		for c := range r.clients {
-			if !env.ModsOnly || c.moderator() {
-				c.enqueue(frame)
-			}
-		}
+		r.fanLocked(fanJob{full: frame, modsOnly: env.ModsOnly})
 		r.mu.Unlock()
 	}
 }

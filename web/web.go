@@ -48,7 +48,7 @@ func policyFor(index []byte) string {
 // without a file get index.html with status 404, which the UI renders as
 // "not found".
 var spaRoutes = []string{"/c/", "/category/", "/tag/", "/search", "/browse", "/following",
-	"/signin", "/signup", "/dashboard", "/admin", "/notifications", "/account"}
+	"/signin", "/signup", "/dashboard", "/admin", "/notifications", "/account", "/popout/", "/overlay/"}
 
 // Handler serves the embedded UI.
 func Handler() http.Handler {

@@ -28,6 +28,19 @@ const Dashboard = lazy(() => import('./pages/Dashboard').then((m) => m.Dashboard
 const Admin = lazy(() => import('./pages/Admin').then((m) => m.Admin));
 const Notifications = lazy(() => import('./pages/Notifications').then((m) => m.Notifications));
 const Account = lazy(() => import('./pages/Account').then((m) => m.Account));
+const PopoutChat = lazy(() => import('./components/Chat').then((m) => m.PopoutChat));
+const OverlayChat = lazy(() => import('./components/Chat').then((m) => m.OverlayChat));
+const OverlayPoll = lazy(() => import('./components/Chat').then((m) => m.OverlayPoll));
+
+/** bareRoute renders the pages without app chrome (pop-out chat, OBS overlays), or null. */
+function bareRoute(name: string, id: string) {
+  switch (name) {
+    case 'popout-chat': return <PopoutChat slug={id} key={id} />;
+    case 'overlay-chat': return <OverlayChat slug={id} key={id} />;
+    case 'overlay-poll': return <OverlayPoll slug={id} key={id} />;
+    default: return null;
+  }
+}
 
 function Routes() {
   const loc = useLocation();
@@ -195,14 +208,26 @@ function Toasts() {
   );
 }
 
+function Shell() {
+  const loc = useLocation();
+  const m = match(loc.path);
+  const bare = bareRoute(m.name, m.params.id ?? '');
+  if (bare) return <main id="main" class="bare">{bare}</main>;
+  return (
+    <>
+      <Header />
+      <main id="main" tabIndex={-1}><Routes /></main>
+      <TabBar />
+      <Toasts />
+    </>
+  );
+}
+
 export function App() {
   return (
     <SessionProvider>
       <ToastProvider>
-        <Header />
-        <main id="main" tabIndex={-1}><Routes /></main>
-        <TabBar />
-        <Toasts />
+        <Shell />
       </ToastProvider>
     </SessionProvider>
   );

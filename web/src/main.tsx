@@ -20,6 +20,7 @@ const start = () => {
   performance.mark('lh-app-rendered');
 };
 // Elsewhere the static shell in index.html gets painted first; the viewer
-// page starts at once because its player is what the visitor waits for.
-if (watching) start();
+// page starts at once because its player is what the visitor waits for, and
+// the chromeless pop-out and overlay pages must not flash the shell's header.
+if (watching || /^\/(popout|overlay)\//.test(location.pathname)) start();
 else requestAnimationFrame(() => setTimeout(start, 0));

@@ -67,6 +67,10 @@ const routes: Array<[string, RegExp]> = [
   ['admin', /^\/admin(?:\/([^/]+))?\/?$/],
   ['notifications', /^\/notifications\/?$/],
   ['account', /^\/account\/?$/],
+  // No app chrome: the chat in its own window, and OBS browser sources.
+  ['popout-chat', /^\/popout\/([^/]+)\/chat\/?$/],
+  ['overlay-chat', /^\/overlay\/([^/]+)\/chat\/?$/],
+  ['overlay-poll', /^\/overlay\/([^/]+)\/poll\/?$/],
 ];
 
 export function match(path: string): Match {

@@ -8,6 +8,7 @@ import { useAsync, useInterval, useTitle } from '../lib/hooks';
 import { navigate } from '../lib/router';
 import { useSession, useToasts } from '../lib/session';
 import type { Channel, User } from '../lib/types';
+import type { ChatClient } from '../lib/chat';
 import { Player } from '../components/Player';
 import { Avatar, EmptyState, ErrorState, LiveBadge, Thumb } from '../components/ui';
 import * as I from '../components/icons';
@@ -78,17 +79,31 @@ function Offline({ ch }: { ch: Channel }) {
   );
 }
 
-function ChatPanel({ ch }: { ch: Channel }) {
+type RoomModule = typeof import('../components/Chat');
+let roomModule: RoomModule | undefined;
+
+/** useRoom loads the chat code (its own chunk, off the player's critical path) once the channel has loaded, and opens the channel's room. */
+function useRoom(slug: string, ready: boolean): { mod?: RoomModule; client?: ChatClient } {
+  const [mod, setMod] = useState(roomModule);
+  const [client, setClient] = useState<ChatClient | undefined>();
+  useEffect(() => {
+    if (!ready || mod) return;
+    void import('../components/Chat').then((m) => { roomModule = m; setMod(m); });
+  }, [ready, mod]);
+  useEffect(() => {
+    if (!mod || !ready) return;
+    const c = new mod.ChatClient(slug);
+    setClient(c);
+    return () => { c.close(); setClient(undefined); };
+  }, [mod, slug, ready]);
+  return { mod, client };
+}
+
+function ChatPlaceholder() {
   return (
-    <aside class="chat" aria-label="Chat">
-      <header class="chat-head"><I.Chat size={18} /> Stream chat</header>
-      <div class="chat-body">
-        <p class="muted">Chat is coming soon. For now, say hi to {ch.display_name} by following the channel.</p>
-      </div>
-      <div class="chat-input">
-        <label class="sr-only" for="chat-msg">Message</label>
-        <input id="chat-msg" placeholder="Chat is not open yet" disabled />
-      </div>
+    <aside class="chat" aria-label="Chat" aria-busy="true">
+      <header class="chat-head"><I.Chat size={18} /> Chat</header>
+      <div class="chat-body"><div class="chat-state"><p class="muted">Loading chat…</p></div></div>
     </aside>
   );
 }
@@ -105,6 +120,7 @@ export function ChannelPage({ slug }: { slug: string }) {
   useHeartbeat(slug, playing && !!ch?.live);
   // The channel's live state, title and viewer count refresh every 10 s.
   useInterval(() => { res.reload(); setNow(Date.now()); }, 10_000);
+  const room = useRoom(slug, !!ch);
 
   const toggleTheater = () => {
     localStorage.setItem('lh-theater', theater ? '0' : '1');
@@ -133,12 +149,13 @@ export function ChannelPage({ slug }: { slug: string }) {
           ) : (
             <Offline ch={ch} />
           )}
+          {room.mod && room.client && <room.mod.ReactionLayer client={room.client} />}
         </div>
         {ch ? <ChannelDetails ch={ch} now={now} user={user} onFollow={(f) => setCh({ ...ch, following: f, followers: ch.followers + (f ? 1 : -1) })} /> : (
           <section class="channel-info" aria-busy="true"><div class="channel-row"><span class="avatar avatar-56 shimmer" /><div class="channel-text"><div class="line shimmer" /><div class="line short shimmer" /></div></div></section>
         )}
       </div>
-      {ch && <ChatPanel ch={ch} />}
+      {ch && (room.mod && room.client ? <room.mod.ChatPanel client={room.client} slug={slug} /> : <ChatPlaceholder />)}
     </div>
   );
 }

@@ -12,6 +12,7 @@ import type { Broadcast, Channel, LiveStatus, StreamKey } from '../lib/types';
 import { Player } from '../components/Player';
 import { Avatar, CopyField, EmptyState, ErrorState, Field, LiveBadge, Spinner, errorText } from '../components/ui';
 import * as I from '../components/icons';
+import { ChatClient, currentPoll, type ChatError, type RoomState } from '../lib/chat';
 
 const MINE_KEY = 'lh-my-channels';
 const RTMP_KEY = 'lh-rtmp-url';
@@ -190,6 +191,7 @@ function ChannelDashboard({ initial, channels, revealed, onReveal }: DashProps) 
         </div>
         <div class="dash-col">
           <StreamInfo ch={ch} onSaved={setCh} />
+          <Polls slug={ch.slug} />
         </div>
       </div>
       <GoLive ch={ch} revealed={revealed} onReveal={onReveal} />
@@ -561,6 +563,88 @@ function Webhooks({ slug }: { slug: string }) {
             </tbody>
           </table>
         </div>
+      )}
+    </section>
+  );
+}
+
+const POLL_DURATIONS: Array<[number, string]> = [[30, '30 seconds'], [60, '1 minute'], [120, '2 minutes'], [300, '5 minutes'], [600, '10 minutes'], [1800, '30 minutes']];
+
+/** Polls opens polls in the channel's chat through the dashboard's own room connection. */
+function Polls({ slug }: { slug: string }) {
+  const [client] = useState(() => new ChatClient(slug));
+  const [s, setS] = useState<RoomState>(client.state);
+  useEffect(() => { const off = client.subscribe(setS); return () => { off(); client.close(); }; }, [client]);
+  const [question, setQuestion] = useState('');
+  const [options, setOptions] = useState(['', '']);
+  const [seconds, setSeconds] = useState(60);
+  const [error, setError] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [, tick] = useState(0);
+  const poll = currentPoll(s.polls);
+  const open = poll && !poll.closed ? poll : undefined;
+  useInterval(() => tick((x) => x + 1), open ? 1000 : null);
+  const setOption = (i: number, v: string) => setOptions(options.map((o, j) => (j === i ? v : o)));
+  const filled = options.map((o) => o.trim()).filter(Boolean);
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    setError('');
+    if (!question.trim()) { setError('Write the question.'); return; }
+    if (filled.length < 2) { setError('Give at least two options.'); return; }
+    setBusy(true);
+    try {
+      await client.command({ type: 'poll.open', question: question.trim(), options: filled, seconds });
+      setQuestion('');
+      setOptions(['', '']);
+    } catch (err) {
+      setError((err as ChatError).message);
+    } finally {
+      setBusy(false);
+    }
+  };
+  const end = (id: string) => void client.command({ type: 'poll.close', poll_id: id }).catch((err: ChatError) => setError(err.message));
+  return (
+    <section class="panel" aria-labelledby="polls-h" data-testid="dash-polls">
+      <h2 id="polls-h">Polls</h2>
+      {s.conn !== 'open' && <p class="muted small" role="status">{s.welcomed ? 'Reconnecting to your chat…' : 'Connecting to your chat…'}</p>}
+      {poll && (
+        <div class="dash-poll" data-testid="dash-poll" data-state={poll.closed ? 'closed' : 'open'}>
+          <p><strong>{poll.closed ? 'Last poll' : 'Running now'}:</strong> {poll.question}</p>
+          <ul class="dash-poll-list">
+            {poll.options.map((o, i) => (
+              <li key={i}><span>{o}</span><span class="muted">{poll.counts[i] ?? 0} · {poll.total ? Math.round(((poll.counts[i] ?? 0) / poll.total) * 100) : 0}%</span></li>
+            ))}
+          </ul>
+          <p class="muted small">{poll.total} {poll.total === 1 ? 'vote' : 'votes'}{open && <> · ends in {Math.max(0, Math.ceil((open.closes_at - Date.now()) / 1000))} s</>}</p>
+          {open && <button type="button" class="btn small" onClick={() => end(open.id)}>End poll now</button>}
+        </div>
+      )}
+      {s.welcomed && !s.canModerate ? (
+        <p class="muted">Only the channel's owner and its moderators can open polls.</p>
+      ) : (
+        <form class="form poll-form" onSubmit={submit} noValidate aria-label="Open a poll">
+          <Field label="Poll question" id="poll-question">
+            <input id="poll-question" value={question} maxLength={200} onInput={(e) => setQuestion((e.currentTarget as HTMLInputElement).value)} />
+          </Field>
+          {options.map((o, i) => (
+            <div class="poll-opt-row" key={i}>
+              <Field label={`Option ${i + 1}`} id={`poll-opt-${i}`}>
+                <input id={`poll-opt-${i}`} value={o} maxLength={100} onInput={(e) => setOption(i, (e.currentTarget as HTMLInputElement).value)} />
+              </Field>
+              {options.length > 2 && (
+                <button type="button" class="icon-btn" aria-label={`Remove option ${i + 1}`} onClick={() => setOptions(options.filter((_, j) => j !== i))}><I.Close size={16} /></button>
+              )}
+            </div>
+          ))}
+          {options.length < 5 && <button type="button" class="btn small ghost" onClick={() => setOptions([...options, ''])}>Add option</button>}
+          <Field label="Duration" id="poll-duration">
+            <select id="poll-duration" value={seconds} onChange={(e) => setSeconds(Number((e.currentTarget as HTMLSelectElement).value))}>
+              {POLL_DURATIONS.map(([v, l]) => <option key={v} value={v}>{l}</option>)}
+            </select>
+          </Field>
+          {error && <p class="form-error" role="alert">{error}</p>}
+          <button type="submit" class="btn primary" disabled={busy || s.conn !== 'open' || !!open}>{open ? 'A poll is running' : 'Open poll'}</button>
+        </form>
       )}
     </section>
   );

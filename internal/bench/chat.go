@@ -39,6 +39,7 @@ func Chat(ctx context.Context, args []string, out io.Writer) error {
 	rate := fs.Int("rate", 50, "messages per second sent to the room")
 	dur := fs.Duration("duration", 20*time.Second, "how long to send")
 	linger := fs.Duration("linger", 0, "the room's frame batching window (0: the server default)")
+	maxLinger := fs.Duration("max-linger", 0, "the batching window of a 10,000-client room (0: the server default)")
 	profile := fs.String("cpuprofile", "", "write the server's CPU profile while sending to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -49,7 +50,7 @@ func Chat(ctx context.Context, args []string, out io.Writer) error {
 	}
 	defer os.RemoveAll(dir)
 	srv, err := server.New(ctx, server.Config{HTTPAddr: "127.0.0.1:0", RTMPAddr: "127.0.0.1:0", DataDir: dir,
-		ChatLinger: *linger, ChatJoinLimit: account.Rate{Burst: 1 << 30, Every: time.Nanosecond},
+		ChatLinger: *linger, ChatMaxLinger: *maxLinger, ChatJoinLimit: account.Rate{Burst: 1 << 30, Every: time.Nanosecond},
 		Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		return err
@@ -226,14 +227,20 @@ func ChatClients(ctx context.Context, args []string, out io.Writer) error {
 			cmu.Unlock()
 			go func() {
 				local := map[int]int64{}
+				var buf bytes.Buffer
 				for {
-					_, data, err := c.Read(ctx)
+					_, rd, err := c.Reader(ctx)
+					if err == nil {
+						buf.Reset()
+						_, err = buf.ReadFrom(rd)
+					}
 					if err != nil {
 						if ctx.Err() == nil {
 							dropped.Add(1)
 						}
 						break
 					}
+					data := buf.Bytes()
 					frames.Add(1)
 					now := time.Now().UnixNano()
 					for {

@@ -166,9 +166,10 @@ func (c *client) drain() {
 			return
 		}
 		c.mu.Unlock()
-		wctx, cancel := context.WithTimeout(c.ctx, 10*time.Second)
-		err := c.conn.Write(wctx, websocket.MessageText, merge(frames))
-		cancel()
+		// No deadline per write (a timer each would cost a tenth of a
+		// big room's CPU): a client that stops reading fills its queue,
+		// and the kick that follows closes the socket under the write.
+		err := c.conn.Write(c.ctx, websocket.MessageText, merge(frames))
 		if err != nil {
 			c.mu.Lock()
 			c.writing = false

@@ -96,6 +96,9 @@ type Config struct {
 	// Linger batches events into frames: a room flushes at most once per
 	// Linger (default 25 ms); the first event after a quiet spell goes at once.
 	Linger time.Duration
+	// MaxLinger is the window of a 10,000-client room (default 200 ms);
+	// rooms stretch Linger towards it in proportion to their size.
+	MaxLinger time.Duration
 	// MaxMessage is the longest chat message in characters (default 500).
 	MaxMessage int
 	// ReactionWindow is how often reaction counts are sent (default 500 ms).
@@ -153,6 +156,7 @@ func New(cfg Config) (*Hub, error) {
 	def(&cfg.RoomRate, 200)
 	defd(&cfg.RetentionAge, 10*time.Minute)
 	defd(&cfg.Linger, 25*time.Millisecond)
+	defd(&cfg.MaxLinger, 200*time.Millisecond)
 	defd(&cfg.ReactionWindow, 500*time.Millisecond)
 	defd(&cfg.GapCheck, time.Second)
 	ctx, cancel := context.WithCancel(context.Background())

@@ -353,11 +353,13 @@ func (r *room) scheduleFlushLocked() {
 
 // linger is the room's batching window: Linger, stretched in big rooms so
 // that a frame write per client per window stays affordable (10,000
-// clients: 100 ms, ten writes a second each however busy the chat).
+// clients: MaxLinger, 200 ms by default, so five writes a second each
+// however busy the chat).
 func (r *room) linger() time.Duration {
 	l := r.hub.cfg.Linger
-	if big := time.Duration(len(r.clients)/100) * time.Millisecond; big > l {
-		l = min(big, 100*time.Millisecond)
+	cap := r.hub.cfg.MaxLinger
+	if big := time.Duration(len(r.clients)) * cap / 10_000; big > l {
+		l = min(big, cap)
 	}
 	return l
 }

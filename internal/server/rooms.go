@@ -39,13 +39,14 @@ func (s *Server) openRooms(ctx context.Context) error {
 		perIP = account.Rate{Burst: 60, Every: 50 * time.Millisecond}
 	}
 	hub, err := realtime.New(realtime.Config{
-		Store:   s.store,
-		Bus:     b,
-		Clock:   &streamClock{st: s.store, ttl: 2 * time.Second, m: map[string]clockEntry{}},
-		PerUser: account.NewLimiter(perUser),
-		PerIP:   account.NewLimiter(perIP),
-		Linger:  cfg.ChatLinger,
-		Logger:  cfg.Logger.With("component", "realtime"),
+		Store:     s.store,
+		Bus:       b,
+		Clock:     &streamClock{st: s.store, ttl: 2 * time.Second, m: map[string]clockEntry{}},
+		PerUser:   account.NewLimiter(perUser),
+		PerIP:     account.NewLimiter(perIP),
+		Linger:    cfg.ChatLinger,
+		MaxLinger: cfg.ChatMaxLinger,
+		Logger:    cfg.Logger.With("component", "realtime"),
 	})
 	if err != nil {
 		b.Close()

@@ -71,6 +71,8 @@ type Config struct {
 	NATSURL string
 	// ChatLinger batches chat events into frames; zero means the default.
 	ChatLinger time.Duration
+	// ChatMaxLinger is the batching window of a 10,000-client room.
+	ChatMaxLinger time.Duration
 	// ChatPerUser and ChatPerIP bound chat actions; zero means 5 at once,
 	// then 1 a second, per account; 60 at once, then 20 a second, per network.
 	ChatPerUser, ChatPerIP account.Rate

@@ -22,7 +22,7 @@ vet:
 
 test: deps vet
 	$(GO) test -count=1 -timeout 20m ./...
-	CGO_ENABLED=1 $(GO) test -count=1 -race -timeout 10m ./internal/media/ ./internal/hls/ ./internal/store/ ./internal/account/ ./internal/channel/
+	CGO_ENABLED=1 $(GO) test -count=1 -race -timeout 10m ./internal/media/ ./internal/hls/ ./internal/store/ ./internal/account/ ./internal/channel/ ./internal/realtime/ ./internal/bus/
 	./scripts/browser-test.sh
 
 # A short run of every fuzz target.
@@ -35,6 +35,8 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzParseAudioTag -fuzztime 30s ./internal/ingest/rtmp/
 	$(GO) test -run '^$$' -fuzz FuzzParseMetadata -fuzztime 30s ./internal/ingest/rtmp/
 	$(GO) test -run '^$$' -fuzz FuzzPublishSequence -fuzztime 30s ./internal/ingest/rtmp/
+	$(GO) test -run '^$$' -fuzz FuzzCleanText -fuzztime 30s ./internal/realtime/
+	$(GO) test -run '^$$' -fuzz FuzzCommandFrame -fuzztime 30s ./internal/realtime/
 
 bench:
 	$(GO) run ./cmd/livehouse bench startup

@@ -159,7 +159,7 @@ func (r *room) banned(ctx context.Context, c *client) error {
 		return refuse("banned", "you are banned from this chat")
 	}
 	left := time.Until(b.Until).Round(time.Second)
-	return refuseRetry("timed_out", fmt.Sprintf("you are timed out for %s more", left), left)
+	return refuseRetry("timed_out", "you are timed out for "+humanDuration(left)+" more", left)
 }
 
 // send posts a chat message after every rule of the room has passed.
@@ -338,4 +338,21 @@ func (r *room) invalidateTerms() {
 	r.mu.Lock()
 	r.termsAt = time.Time{}
 	r.mu.Unlock()
+}
+
+// humanDuration says a wait the way people do: "45 s", "10 min", "2 h 5 min".
+func humanDuration(d time.Duration) string {
+	switch {
+	case d < time.Minute:
+		return fmt.Sprintf("%d s", max(1, int(d.Seconds()+0.5)))
+	case d < time.Hour:
+		return fmt.Sprintf("%d min", int(d.Minutes()+0.5))
+	case d < 48*time.Hour:
+		h, m := int(d.Hours()), int(d.Minutes()+0.5)%60
+		if m == 0 {
+			return fmt.Sprintf("%d h", h)
+		}
+		return fmt.Sprintf("%d h %d min", h, m)
+	}
+	return fmt.Sprintf("%d days", int(d.Hours()/24+0.5))
 }

@@ -22,6 +22,7 @@ type Store interface {
 	RoomSettings(ctx context.Context, channelID string) (string, error)
 	SetRoomSettings(ctx context.Context, channelID, settings string) error
 	FollowedAt(ctx context.Context, userID, channelID string) (time.Time, bool, error)
+	UserByID(ctx context.Context, id string) (store.User, error)
 
 	Moderators(ctx context.Context, channelID string) ([]string, error)
 	AddModerator(ctx context.Context, channelID, userID string) error

@@ -21,6 +21,9 @@ type welcome struct {
 	Settings Settings        `json:"settings"`
 	Polls    []PollView      `json:"polls"`
 	History  json.RawMessage `json:"history"`
+	// Questions holds the latest state of each question the room still
+	// remembers (qa.question events), so a late joiner sees the Q&A.
+	Questions json.RawMessage `json:"questions"`
 }
 
 // join adds the client and sends it the welcome: the last messages, or,
@@ -66,6 +69,20 @@ func (r *room) join(c *client, since int64) {
 		}
 	}
 	w.History = batch(evs, !mod)
+	latest := map[string]int{}
+	var qs []sequenced
+	for _, s := range r.ring {
+		if s.kind != KindQuestion || s.seq > r.flushed || s.id == "" {
+			continue
+		}
+		if i, ok := latest[s.id]; ok {
+			qs[i] = s
+		} else {
+			latest[s.id] = len(qs)
+			qs = append(qs, s)
+		}
+	}
+	w.Questions = batch(qs, !mod)
 	c.reply(w)
 }
 

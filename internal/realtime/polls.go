@@ -381,14 +381,18 @@ func (r *room) announceQuestion(ctx context.Context, c *client, ref string, q st
 	return nil
 }
 
-// nameOf finds a question author's display name in the room's recent events.
-func (r *room) nameOf(_ context.Context, userID string) string {
+// nameOf returns a user's display name: from a connected client, else the store.
+func (r *room) nameOf(ctx context.Context, userID string) string {
 	r.mu.Lock()
-	defer r.mu.Unlock()
 	for c := range r.clients {
 		if c.signedIn() && c.member.User.ID == userID {
+			r.mu.Unlock()
 			return c.member.User.DisplayName
 		}
+	}
+	r.mu.Unlock()
+	if u, err := r.hub.cfg.Store.UserByID(ctx, userID); err == nil {
+		return u.DisplayName
 	}
 	return ""
 }

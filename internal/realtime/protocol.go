@@ -94,7 +94,7 @@ type QAView struct {
 	Pinned   bool   `json:"pinned"`
 	Votes    int    `json:"votes"`
 	MediaMS  int64  `json:"media_ms"`
-	Redacted bool   `json:"redacted,omitempty"` // a pending question, shown only to moderators and its author
+	Redacted bool   `json:"redacted,omitempty"` // a pending question: only moderators see its text (its author has the ack)
 }
 
 // Command is one frame from a client.

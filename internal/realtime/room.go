@@ -22,6 +22,7 @@ type sequenced struct {
 	full     []byte // {"seq":N,...}
 	redacted []byte // what non-moderators get instead, when not nil
 	target   int64  // chat.delete
+	id       string // message, poll or question id
 }
 
 // room is one channel's room on this node. mu guards everything below it.
@@ -230,7 +231,7 @@ func (r *room) decode(seq int64, full []byte) (sequenced, *Event, bool) {
 		r.hub.log.Warn("realtime: undecodable room event", "room", r.ch.Slug, "seq", seq, "err", err)
 		return sequenced{}, nil, false
 	}
-	s := sequenced{seq: seq, kind: ev.Kind, at: time.UnixMilli(ev.At), full: full, target: ev.Target}
+	s := sequenced{seq: seq, kind: ev.Kind, at: time.UnixMilli(ev.At), full: full, target: ev.Target, id: ev.ID}
 	if ev.Kind == KindQuestion && ev.Question != nil && ev.Question.State == store.QuestionPending {
 		red := ev
 		q := *ev.Question

@@ -311,6 +311,11 @@ func TestQuestionsAreModeratedUpvotedOnceAndAnswered(t *testing.T) {
 	if q["votes"].(float64) != 1 || q["pinned"] != true {
 		t.Errorf("answered question = %v", q)
 	}
+	qs := r.dial("latecomer", 0).welcome()["questions"].([]any)
+	if len(qs) != 1 || qs[0].(map[string]any)["question"].(map[string]any)["state"] != "answered" ||
+		qs[0].(map[string]any)["question"].(map[string]any)["user"].(map[string]any)["name"] != "asker" {
+		t.Errorf("a latecomer's questions = %v", qs)
+	}
 }
 
 func TestReactionsAreSentAsCountsPerWindow(t *testing.T) {

@@ -25,6 +25,9 @@ func Benchmarks() map[string]Func {
 		"chat":      Chat,
 		// chat-clients is the client process that Chat starts.
 		"chat-clients": ChatClients,
+		"poll":         Poll,
+		// poll-voters is the voter process that Poll starts.
+		"poll-voters": PollVoters,
 	}
 }
 

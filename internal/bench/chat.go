@@ -35,79 +35,131 @@ import (
 // its send time; the clients report send-to-receive latency.
 func Chat(ctx context.Context, args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("bench chat", flag.ContinueOnError)
-	clients := fs.Int("clients", 10000, "WebSocket clients in the room")
-	rate := fs.Int("rate", 50, "messages per second sent to the room")
-	dur := fs.Duration("duration", 20*time.Second, "how long to send")
-	linger := fs.Duration("linger", 0, "the room's frame batching window (0: the server default)")
-	maxLinger := fs.Duration("max-linger", 0, "the batching window of a 10,000-client room (0: the server default)")
-	profile := fs.String("cpuprofile", "", "write the server's CPU profile while sending to this file")
+	o := chatOptions{}
+	fs.IntVar(&o.clients, "clients", 10000, "WebSocket clients in the room")
+	fs.IntVar(&o.rate, "rate", 50, "messages per second sent to the room")
+	fs.DurationVar(&o.dur, "duration", 20*time.Second, "how long to send")
+	fs.DurationVar(&o.linger, "linger", 0, "the room's frame batching window (0: the server default)")
+	fs.DurationVar(&o.maxLinger, "max-linger", 0, "the batching window of a 10,000-client room (0: the server default)")
+	fs.StringVar(&o.profile, "cpuprofile", "", "write the server's CPU profile while sending to this file")
+	nodes := fs.Int("nodes", 1, "1: one node on SQLite; 2: the clients spread over two nodes on PostgreSQL and NATS, "+
+		"measured against one node on the same PostgreSQL")
+	pg := fs.String("postgres-url", firstEnv("LIVEHOUSE_BENCH_POSTGRES_URL", "LIVEHOUSE_TEST_POSTGRES_URL"), "PostgreSQL for -nodes 2")
+	natsURL := fs.String("nats-url", firstEnv("LIVEHOUSE_BENCH_NATS_URL", "LIVEHOUSE_TEST_NATS_URL"), "NATS for -nodes 2")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	dir, err := os.MkdirTemp("", "livehouse-bench-chat-")
-	if err != nil {
+	fmt.Fprintf(out, "# livehouse bench chat %s\n\n", strings.Join(args, " "))
+	fmt.Fprintf(out, "machine: %d CPUs, %s/%s, load average %s at start; server, clients and sender share the CPUs\n\n",
+		runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, loadAverage())
+	if *nodes == 1 {
+		_, err := runChat(ctx, o, []server.Config{{}}, out)
 		return err
 	}
-	defer os.RemoveAll(dir)
-	srv, err := server.New(ctx, server.Config{HTTPAddr: "127.0.0.1:0", RTMPAddr: "127.0.0.1:0", DataDir: dir,
-		ChatLinger: *linger, ChatMaxLinger: *maxLinger, ChatJoinLimit: account.Rate{Burst: 1 << 30, Every: time.Nanosecond},
-		Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		return err
+	if *nodes != 2 || *pg == "" || *natsURL == "" {
+		return errors.New("bench chat -nodes 2 needs -postgres-url and -nats-url (or LIVEHOUSE_TEST_POSTGRES_URL and LIVEHOUSE_TEST_NATS_URL)")
 	}
-	if err := srv.Start(); err != nil {
-		srv.Close()
-		return err
+	var res [2]chatReport
+	for i, n := range []int{1, 2} {
+		dsn, drop, err := benchSchema(ctx, *pg)
+		if err != nil {
+			return err
+		}
+		cfgs := []server.Config{{DatabaseURL: dsn}}
+		if n == 2 {
+			cfgs = []server.Config{{DatabaseURL: dsn, NATSURL: *natsURL}, {DatabaseURL: dsn, NATSURL: *natsURL}}
+		}
+		fmt.Fprintf(out, "## %d node(s), PostgreSQL%s\n\n", n, map[bool]string{true: " + NATS", false: ""}[n == 2])
+		res[i], err = runChat(ctx, o, cfgs, out)
+		drop()
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(out)
 	}
-	defer srv.Close()
-	st := srv.Store()
+	fmt.Fprintf(out, "added by spreading over two nodes: p50 %+.0f ms, p99 %+.0f ms\n", res[1].P50-res[0].P50, res[1].P99-res[0].P99)
+	return nil
+}
+
+type chatOptions struct {
+	clients, rate     int
+	dur               time.Duration
+	linger, maxLinger time.Duration
+	profile           string
+}
+
+// runChat starts one server per config (the first is the sender's), spreads
+// the clients over them, sends, and prints the figures.
+func runChat(ctx context.Context, o chatOptions, cfgs []server.Config, out io.Writer) (chatReport, error) {
+	var urls []string
+	var first *server.Server
+	for i, cfg := range cfgs {
+		dir, err := os.MkdirTemp("", "livehouse-bench-chat-")
+		if err != nil {
+			return chatReport{}, err
+		}
+		defer os.RemoveAll(dir)
+		cfg.HTTPAddr, cfg.RTMPAddr, cfg.DataDir = "127.0.0.1:0", "127.0.0.1:0", dir
+		cfg.ChatLinger, cfg.ChatMaxLinger = o.linger, o.maxLinger
+		cfg.ChatJoinLimit = account.Rate{Burst: 1 << 30, Every: time.Nanosecond}
+		cfg.Logger = slog.New(slog.DiscardHandler)
+		srv, err := server.New(ctx, cfg)
+		if err != nil {
+			return chatReport{}, err
+		}
+		if err := srv.Start(); err != nil {
+			srv.Close()
+			return chatReport{}, err
+		}
+		defer srv.Close()
+		if i == 0 {
+			first = srv
+		}
+		urls = append(urls, "ws://"+srv.HTTPAddr()+"/api/v1/channels/benchroom/chat")
+	}
+	st := first.Store()
 	owner, err := st.CreateUser(ctx, store.NewUser{Email: "bench@example.com", DisplayName: "bench", PasswordHash: "x", Role: store.RoleCreator})
 	if err != nil {
-		return err
+		return chatReport{}, err
 	}
 	if _, _, err := st.CreateChannelWith(ctx, store.NewChannel{Slug: "benchroom", OwnerID: owner.ID}); err != nil {
-		return err
+		return chatReport{}, err
 	}
 	token, err := st.CreateAuthSession(ctx, owner.ID, time.Now().Add(time.Hour))
 	if err != nil {
-		return err
+		return chatReport{}, err
 	}
-	wsURL := "ws://" + srv.HTTPAddr() + "/api/v1/channels/benchroom/chat"
-	fmt.Fprintf(out, "# livehouse bench chat -clients %d -rate %d -duration %s\n\n", *clients, *rate, *dur)
-	fmt.Fprintf(out, "machine: %d CPUs, %s/%s, load average %s at start; server, clients and sender share the CPUs\n\n",
-		runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, loadAverage())
-
 	runtime.GC()
 	rss0 := processRSS()
 	self, err := os.Executable()
 	if err != nil {
-		return err
+		return chatReport{}, err
 	}
-	child := exec.CommandContext(ctx, self, "bench", "chat-clients", "-url", wsURL, "-clients", strconv.Itoa(*clients))
+	child := exec.CommandContext(ctx, self, "bench", "chat-clients", "-url", strings.Join(urls, ","), "-clients", strconv.Itoa(o.clients))
 	stdin, _ := child.StdinPipe()
 	stdout, _ := child.StdoutPipe()
 	child.Stderr = os.Stderr
 	if err := child.Start(); err != nil {
-		return fmt.Errorf("start the client process: %w", err)
+		return chatReport{}, fmt.Errorf("start the client process: %w", err)
 	}
 	defer child.Process.Kill()
 	lines := bufio.NewScanner(stdout)
 	lines.Buffer(make([]byte, 1<<20), 1<<20)
 	t0 := time.Now()
 	if !lines.Scan() || !strings.HasPrefix(lines.Text(), "ready") {
-		return fmt.Errorf("the client process did not connect its clients: %q", lines.Text())
+		return chatReport{}, fmt.Errorf("the client process did not connect its clients: %q", lines.Text())
 	}
-	fmt.Fprintf(out, "%d clients connected in %.1f s\n", *clients, time.Since(t0).Seconds())
+	fmt.Fprintf(out, "%d clients connected over %d node(s) in %.1f s\n", o.clients, len(urls), time.Since(t0).Seconds())
 	time.Sleep(2 * time.Second)
 	runtime.GC()
 	rss1 := processRSS()
-	perConn := float64(rss1-rss0) / float64(*clients)
+	perConn := float64(rss1-rss0) / float64(o.clients)
 	fmt.Fprintf(out, "server RSS: %.0f MiB before, %.0f MiB with every client idle: %.1f KiB per idle connection\n",
 		float64(rss0)/(1<<20), float64(rss1)/(1<<20), perConn/1024)
 
-	sender, err := dialChat(ctx, wsURL, token)
+	sender, err := dialChat(ctx, urls[0], token)
 	if err != nil {
-		return err
+		return chatReport{}, err
 	}
 	defer sender.CloseNow()
 	go func() { // the sender's own copies are not measured
@@ -117,25 +169,25 @@ func Chat(ctx context.Context, args []string, out io.Writer) error {
 			}
 		}
 	}()
-	if *profile != "" {
-		f, err := os.Create(*profile)
+	if o.profile != "" {
+		f, err := os.Create(o.profile)
 		if err != nil {
-			return err
+			return chatReport{}, err
 		}
 		defer f.Close()
 		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
+			return chatReport{}, err
 		}
 		defer pprof.StopCPUProfile()
 	}
 	cpu0, wall0 := processCPU(), time.Now()
-	tick := time.NewTicker(time.Second / time.Duration(*rate))
+	tick := time.NewTicker(time.Second / time.Duration(o.rate))
 	sent := 0
-	for end := time.Now().Add(*dur); time.Now().Before(end); {
+	for end := time.Now().Add(o.dur); time.Now().Before(end); {
 		<-tick.C
 		msg := fmt.Sprintf(`{"type":"send","text":"t=%d"}`, time.Now().UnixNano())
 		if err := sender.Write(ctx, websocket.MessageText, []byte(msg)); err != nil {
-			return fmt.Errorf("send: %w", err)
+			return chatReport{}, fmt.Errorf("send: %w", err)
 		}
 		sent++
 	}
@@ -145,26 +197,26 @@ func Chat(ctx context.Context, args []string, out io.Writer) error {
 	rss2 := processRSS()
 	stdin.Close() // the clients report and exit
 	if !lines.Scan() {
-		return errors.New("the client process sent no report")
+		return chatReport{}, errors.New("the client process sent no report")
 	}
 	var rep chatReport
 	if err := json.Unmarshal(lines.Bytes(), &rep); err != nil {
-		return fmt.Errorf("client report %q: %w", lines.Text(), err)
+		return chatReport{}, fmt.Errorf("client report %q: %w", lines.Text(), err)
 	}
 	child.Wait()
-	want := int64(sent) * int64(*clients)
+	want := int64(sent) * int64(o.clients)
 	fmt.Fprintf(out, "\n| measure | value |\n|---|---|\n")
-	fmt.Fprintf(out, "| messages sent | %d (%d/s) |\n", sent, *rate)
-	fmt.Fprintf(out, "| deliveries | %d of %d (%.2f %%), %.0f per second |\n", rep.Received, want, 100*float64(rep.Received)/float64(max(want, 1)), float64(rep.Received)/dur.Seconds())
+	fmt.Fprintf(out, "| messages sent | %d (%d/s) |\n", sent, o.rate)
+	fmt.Fprintf(out, "| deliveries | %d of %d (%.2f %%), %.0f per second |\n", rep.Received, want, 100*float64(rep.Received)/float64(max(want, 1)), float64(rep.Received)/o.dur.Seconds())
 	fmt.Fprintf(out, "| send → receive p50 | %.1f ms |\n| p99 | %.1f ms |\n| max | %.1f ms |\n", rep.P50, rep.P99, rep.Max)
-	fmt.Fprintf(out, "| frames received per client per second | %.1f |\n", float64(rep.Frames)/float64(*clients)/dur.Seconds())
-	fmt.Fprintf(out, "| server CPU while sending | %.2f cores |\n", cpu)
+	fmt.Fprintf(out, "| frames received per client per second | %.1f |\n", float64(rep.Frames)/float64(o.clients)/o.dur.Seconds())
+	fmt.Fprintf(out, "| server CPU while sending (all nodes) | %.2f cores |\n", cpu)
 	fmt.Fprintf(out, "| client process CPU | %.2f cores |\n", rep.CPU)
 	fmt.Fprintf(out, "| server RSS: idle clients / while sending | %.0f MiB / %.0f MiB |\n", float64(rss1)/(1<<20), float64(rss2)/(1<<20))
 	fmt.Fprintf(out, "| server RSS per idle connection | %.1f KiB |\n", perConn/1024)
 	fmt.Fprintf(out, "| clients disconnected | %d |\n", rep.Dropped)
 	fmt.Fprintf(out, "\nload average at the end: %s\n", loadAverage())
-	return nil
+	return rep, nil
 }
 
 func dialChat(ctx context.Context, url, token string) (*websocket.Conn, error) {
@@ -194,7 +246,7 @@ type chatReport struct {
 // anonymous readers, prints "ready", and on end of stdin prints a JSON report.
 func ChatClients(ctx context.Context, args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("bench chat-clients", flag.ContinueOnError)
-	url := fs.String("url", "", "the room's WebSocket URL")
+	url := fs.String("url", "", "the room's WebSocket URL; a comma list spreads the clients over several nodes")
 	n := fs.Int("clients", 10000, "clients")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -211,12 +263,13 @@ func ChatClients(ctx context.Context, args []string, out io.Writer) error {
 	sem := make(chan struct{}, 100)
 	var wg sync.WaitGroup
 	var dialErr atomic.Value
+	urls := strings.Split(*url, ",")
 	for i := 0; i < *n; i++ {
 		sem <- struct{}{}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			c, err := dialChat(ctx, *url, "")
+			c, err := dialChat(ctx, urls[i%len(urls)], "")
 			<-sem
 			if err != nil {
 				dialErr.Store(err)

@@ -49,7 +49,9 @@ type Config struct {
 	// means 30 at once, then 2 per second.
 	ChatJoinLimit account.Rate
 	Avatars       channel.Avatars
-	Metrics       prometheus.Gatherer
+	// Emotes stores chat emote images, checked like avatars.
+	Emotes  channel.Avatars
+	Metrics prometheus.Gatherer
 	// ThumbnailDir holds <slug>.jpg for live channels.
 	ThumbnailDir string
 	// RTMPURL returns the publish URL shown with stream keys, e.g. rtmp://host/live.
@@ -90,6 +92,7 @@ func NewRouter(cfg Config) http.Handler {
 	mux.Handle("/api/", a.apiHandler())
 	mux.HandleFunc("GET /thumbnails/{file}", a.thumbnail)
 	mux.HandleFunc("GET /avatars/{file}", a.avatar)
+	mux.HandleFunc("GET /emotes/{file}", a.emote)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(cfg.Metrics, promhttp.HandlerOpts{}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "no-store")

@@ -132,3 +132,41 @@ func TestModerationEndpointsCheckOwnership(t *testing.T) {
 		}
 	})
 }
+
+func TestEmotesAreCheckedImagesOnlyTheOwnerManages(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, dsn string) {
+		ts := start(t, dsn)
+		owner := ts.signUp(t, "emo@example.com")
+		owner.createChannel(t, "emoji", "art")
+		other := ts.signUp(t, "nope@example.com")
+		png := pngBytes(t, 28, 28)
+		put := func(c *client, name string, body []byte, ct string) response {
+			return c.do(t, req{method: "PUT", path: "/api/v1/channels/emoji/emotes/" + name, body: body, contentType: ct})
+		}
+		if r := put(other, "wave", png, "image/png"); r.status != 403 {
+			t.Errorf("non-owner upload = %s", r)
+		}
+		if r := put(owner, "wave", []byte("<svg onload=alert(1)>"), "image/png"); r.status != 415 {
+			t.Errorf("not an image = %s", r)
+		}
+		if r := put(owner, "bad name!", png, "image/png"); r.status != 400 {
+			t.Errorf("bad name = %s", r)
+		}
+		if r := put(owner, "huge", make([]byte, 300<<10), "image/png"); r.status != 413 {
+			t.Errorf("oversize = %s", r)
+		}
+		m := want(t, put(owner, "wave", png, "image/png"), 200).json(t)
+		list := want(t, ts.anon().get(t, "/api/v1/channels/emoji/emotes"), 200).json(t)["emotes"].([]any)
+		if len(list) != 1 || list[0].(map[string]any)["name"] != "wave" {
+			t.Errorf("emotes = %v", list)
+		}
+		img := ts.anon().get(t, m["url"].(string))
+		if img.status != 200 || img.header.Get("Content-Type") != "image/png" || !strings.Contains(img.header.Get("Content-Security-Policy"), "sandbox") {
+			t.Errorf("emote image = %d %v", img.status, img.header)
+		}
+		want(t, owner.do(t, req{method: "DELETE", path: "/api/v1/channels/emoji/emotes/wave"}), 204)
+		if r := ts.anon().get(t, m["url"].(string)); r.status != 404 {
+			t.Errorf("deleted emote's file still served: %d", r.status)
+		}
+	})
+}

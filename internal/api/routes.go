@@ -55,6 +55,9 @@ func (a *API) routes() []Route {
 		{Method: "GET", Path: "/channels/{slug}/blocked-terms", Access: SignedIn, handler: a.listBlockedTerms},
 		{Method: "PUT", Path: "/channels/{slug}/blocked-terms", Access: SignedIn, handler: a.putBlockedTerm},
 		{Method: "DELETE", Path: "/channels/{slug}/blocked-terms", Access: SignedIn, handler: a.deleteBlockedTerm},
+		{Method: "GET", Path: "/channels/{slug}/emotes", Access: Public, handler: a.listEmotes},
+		{Method: "PUT", Path: "/channels/{slug}/emotes/{name}", Access: SignedIn, Body: MaxEmoteBytes + 1, handler: a.putEmote},
+		{Method: "DELETE", Path: "/channels/{slug}/emotes/{name}", Access: SignedIn, handler: a.deleteEmote},
 		{Method: "GET", Path: "/admin/blocked-terms", Access: AdminOnly, handler: a.adminBlockedTerms},
 		{Method: "PUT", Path: "/admin/blocked-terms", Access: AdminOnly, handler: a.adminPutBlockedTerm},
 

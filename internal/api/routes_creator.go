@@ -2,6 +2,7 @@ package api
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"net/http"
@@ -123,27 +124,9 @@ func (a *API) putAvatar(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	unsupported := &Error{Status: http.StatusUnsupportedMediaType, Code: "unsupported_media_type",
-		Message: "the avatar must be a PNG, JPEG or WebP image"}
-	if ct := r.Header.Get("Content-Type"); ct != "" {
-		mt, _, err := mime.ParseMediaType(ct)
-		if err != nil || (mt != "image/png" && mt != "image/jpeg" && mt != "image/webp" && mt != "application/octet-stream") {
-			return unsupported
-		}
-	}
-	if r.ContentLength > channel.MaxAvatarBytes {
-		return &Error{Status: http.StatusRequestEntityTooLarge, Code: "too_large", Message: "the avatar is larger than 1 MB"}
-	}
-	data, err := io.ReadAll(r.Body)
-	var mbe *http.MaxBytesError
-	if errors.As(err, &mbe) || len(data) > channel.MaxAvatarBytes {
-		return &Error{Status: http.StatusRequestEntityTooLarge, Code: "too_large", Message: "the avatar is larger than 1 MB"}
-	}
+	data, unsupported, err := readImage(r, channel.MaxAvatarBytes, "the avatar")
 	if err != nil {
-		return &Error{Status: http.StatusBadRequest, Code: "bad_request", Message: "cannot read the body"}
-	}
-	if len(data) == 0 {
-		return &Error{Status: http.StatusBadRequest, Code: "bad_request", Message: "the body is empty; send the image"}
+		return err
 	}
 	name, err := a.cfg.Avatars.Save(ch.ID, data)
 	if errors.Is(err, channel.ErrAvatarType) {
@@ -310,4 +293,35 @@ func (a *API) listDeliveries(w http.ResponseWriter, r *http.Request) error {
 	}
 	writeJSON(w, http.StatusOK, page[deliveryView]{Items: out})
 	return nil
+}
+
+// readImage reads an uploaded PNG, JPEG or WebP body of at most max bytes.
+// The returned error for a wrong type is also returned on its own, for the
+// caller to fill with what the content check found.
+func readImage(r *http.Request, max int64, what string) ([]byte, *Error, error) {
+	unsupported := &Error{Status: http.StatusUnsupportedMediaType, Code: "unsupported_media_type",
+		Message: what + " must be a PNG, JPEG or WebP image"}
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		mt, _, err := mime.ParseMediaType(ct)
+		if err != nil || (mt != "image/png" && mt != "image/jpeg" && mt != "image/webp" && mt != "application/octet-stream") {
+			return nil, unsupported, unsupported
+		}
+	}
+	tooLarge := &Error{Status: http.StatusRequestEntityTooLarge, Code: "too_large",
+		Message: fmt.Sprintf("%s is larger than %d KB", what, max>>10)}
+	if r.ContentLength > max {
+		return nil, unsupported, tooLarge
+	}
+	data, err := io.ReadAll(io.LimitReader(r.Body, max+1))
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) || int64(len(data)) > max {
+		return nil, unsupported, tooLarge
+	}
+	if err != nil {
+		return nil, unsupported, &Error{Status: http.StatusBadRequest, Code: "bad_request", Message: "cannot read the body"}
+	}
+	if len(data) == 0 {
+		return nil, unsupported, &Error{Status: http.StatusBadRequest, Code: "bad_request", Message: "the body is empty; send the image"}
+	}
+	return data, unsupported, nil
 }

@@ -3,13 +3,16 @@ package api
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
+	"path/filepath"
 	"strconv"
 	"strings"
 
 	"github.com/coder/websocket"
 
 	"github.com/livehouse/livehouse/internal/account"
+	"github.com/livehouse/livehouse/internal/channel"
 	"github.com/livehouse/livehouse/internal/realtime"
 	"github.com/livehouse/livehouse/internal/store"
 )
@@ -309,3 +312,99 @@ func (a *API) broadcastEvents(w http.ResponseWriter, r *http.Request) error {
 type jsonRaw []byte
 
 func (j jsonRaw) MarshalJSON() ([]byte, error) { return j, nil }
+
+// MaxEmoteBytes bounds an emote image.
+const MaxEmoteBytes = 256 << 10
+
+type emoteView struct {
+	Name string `json:"name"`
+	URL  string `json:"url"`
+}
+
+func emoteURL(file string) string { return "/emotes/" + file }
+
+func (a *API) listEmotes(w http.ResponseWriter, r *http.Request) error {
+	ch, err := a.channelBySlug(r)
+	if err != nil {
+		return err
+	}
+	es, err := a.cfg.Store.Emotes(r.Context(), ch.ID)
+	if err != nil {
+		return err
+	}
+	out := make([]emoteView, 0, len(es))
+	for _, e := range es {
+		out = append(out, emoteView{Name: e.Name, URL: emoteURL(e.File)})
+	}
+	w.Header().Set("Cache-Control", "public, max-age=30")
+	writeJSON(w, http.StatusOK, map[string]any{"emotes": out})
+	return nil
+}
+
+func (a *API) putEmote(w http.ResponseWriter, r *http.Request) error {
+	ch, _, err := a.modChannel(r, true)
+	if err != nil {
+		return err
+	}
+	name := r.PathValue("name")
+	if !store.ValidEmoteName(name) {
+		return errBadRequest("name", "an emote name is 2 to 32 of A-Z, a-z, 0-9 and _")
+	}
+	data, unsupported, err := readImage(r, MaxEmoteBytes, "the emote")
+	if err != nil {
+		return err
+	}
+	file, err := a.cfg.Emotes.Save(ch.ID, data)
+	if errors.Is(err, channel.ErrAvatarType) {
+		return unsupported
+	}
+	if err != nil {
+		return err
+	}
+	ctx, cancel := background(r.Context())
+	defer cancel()
+	previous, err := a.cfg.Store.SetEmote(ctx, ch.ID, name, file)
+	if err != nil {
+		a.cfg.Emotes.Remove(file)
+		if errors.Is(err, store.ErrLimit) {
+			return &Error{Status: http.StatusConflict, Code: "limit", Message: fmt.Sprintf("a channel has at most %d emotes; delete one first", store.MaxEmotes)}
+		}
+		return err
+	}
+	if previous != "" {
+		a.cfg.Emotes.Remove(previous)
+	}
+	writeJSON(w, http.StatusOK, emoteView{Name: name, URL: emoteURL(file)})
+	return nil
+}
+
+func (a *API) deleteEmote(w http.ResponseWriter, r *http.Request) error {
+	ch, _, err := a.modChannel(r, true)
+	if err != nil {
+		return err
+	}
+	file, err := a.cfg.Store.DeleteEmote(r.Context(), ch.ID, r.PathValue("name"))
+	if errors.Is(err, store.ErrNotFound) {
+		return &Error{Status: http.StatusNotFound, Code: "not_found", Message: "no such emote"}
+	}
+	if err != nil {
+		return err
+	}
+	a.cfg.Emotes.Remove(file)
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// emote serves an emote image: immutable, sandboxed.
+func (a *API) emote(w http.ResponseWriter, r *http.Request) {
+	file := r.PathValue("file")
+	if !channel.ValidAvatarName(file) || a.cfg.Emotes.Dir == "" {
+		http.NotFound(w, r)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
+	h.Set("Cache-Control", "public, max-age=31536000, immutable")
+	h.Set("Content-Type", channel.ContentType(file))
+	http.ServeFile(w, r, filepath.Join(a.cfg.Emotes.Dir, file))
+}

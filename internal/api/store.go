@@ -51,6 +51,9 @@ type Store interface {
 	BlockedTerms(ctx context.Context, channelID string) ([]store.BlockedTerm, error)
 	SetBlockedTerm(ctx context.Context, t store.BlockedTerm) error
 	RemoveBlockedTerm(ctx context.Context, channelID, term string) error
+	SetEmote(ctx context.Context, channelID, name, file string) (string, error)
+	DeleteEmote(ctx context.Context, channelID, name string) (string, error)
+	Emotes(ctx context.Context, channelID string) ([]store.Emote, error)
 	BroadcastEvents(ctx context.Context, broadcastID string, afterMediaMS, afterSeq int64, limit int) ([]store.RoomEvent, error)
 	// Settings
 	Setting(ctx context.Context, name string) (string, error)

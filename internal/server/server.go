@@ -191,6 +191,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 			Rooms:          s.rooms,
 			ChatJoinLimit:  cfg.ChatJoinLimit,
 			Avatars:        channel.Avatars{Dir: filepath.Join(cfg.DataDir, "avatars")},
+			Emotes:         channel.Avatars{Dir: filepath.Join(cfg.DataDir, "emotes")},
 			Metrics:        reg,
 			ThumbnailDir:   thumbs,
 			RTMPURL:        s.publicRTMPURL,

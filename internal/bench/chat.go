@@ -220,7 +220,11 @@ func runChat(ctx context.Context, o chatOptions, cfgs []server.Config, out io.Wr
 	fmt.Fprintf(out, "| server CPU while sending (all nodes) | %.2f cores |\n", cpu)
 	fmt.Fprintf(out, "| client process CPU | %.2f cores |\n", rep.CPU)
 	fmt.Fprintf(out, "| server RSS: idle clients / while sending | %.0f MiB / %.0f MiB |\n", float64(rss1)/(1<<20), float64(rss2)/(1<<20))
-	fmt.Fprintf(out, "| server RSS per idle connection | %.1f KiB |\n", perConn/1024)
+	if perConn > 0 {
+		fmt.Fprintf(out, "| server RSS per idle connection | %.1f KiB |\n", perConn/1024)
+	} else { // the process still held memory from an earlier run, and returned it meanwhile
+		fmt.Fprintf(out, "| server RSS per idle connection | n/a (see the first run) |\n")
+	}
 	fmt.Fprintf(out, "| clients disconnected | %d |\n", rep.Dropped)
 	fmt.Fprintf(out, "\nload average at the end: %s\n", loadAverage())
 	return rep, nil

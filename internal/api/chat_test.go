@@ -9,6 +9,9 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+
+	"github.com/livehouse/livehouse/internal/account"
+	"github.com/livehouse/livehouse/internal/server"
 )
 
 // dialChat opens the room's WebSocket as c (its cookies), with extra headers.
@@ -169,4 +172,29 @@ func TestEmotesAreCheckedImagesOnlyTheOwnerManages(t *testing.T) {
 			t.Errorf("deleted emote's file still served: %d", r.status)
 		}
 	})
+}
+
+func TestAReconnectStormFromOneNetworkIsRefusedWith429(t *testing.T) {
+	ts := start(t, "", func(c *server.Config) { c.ChatJoinLimit = account.Rate{Burst: 5, Every: time.Minute} })
+	owner := ts.signUp(t, "storm@example.com")
+	owner.createChannel(t, "stormy", "other")
+	anon := ts.anon()
+	opened, refused := 0, 0
+	for i := 0; i < 12; i++ {
+		conn, res, err := anon.dialChat(t, "stormy", nil)
+		switch {
+		case err == nil:
+			opened++
+			conn.CloseNow()
+		case res != nil && res.StatusCode == http.StatusTooManyRequests && res.Header.Get("Retry-After") != "":
+			refused++
+		default:
+			t.Fatalf("dial %d: %v %v", i, res, err)
+		}
+	}
+	if opened != 5 || refused != 7 {
+		t.Errorf("opened %d, refused %d; want 5 and 7", opened, refused)
+	}
+	// The server still serves everyone else.
+	want(t, owner.get(t, "/api/v1/channels/stormy"), 200)
 }

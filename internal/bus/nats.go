@@ -70,6 +70,11 @@ func (b *NATS) Subscribe(subject string, h Handler) (func(), error) {
 	if err := sub.SetPendingLimits(1<<20, 512<<20); err != nil {
 		return nil, errors.Join(fmt.Errorf("nats subscribe %s: %w", subject, err), sub.Unsubscribe())
 	}
+	// Return once the server has the interest, so that what is published
+	// from now on arrives (a subscriber reads the store after this).
+	if err := b.conn.FlushTimeout(2 * time.Second); err != nil {
+		b.log.Warn("nats subscribe not confirmed; the store fills any gap", "subject", subject, "err", err)
+	}
 	return func() {
 		if err := sub.Unsubscribe(); err != nil && !errors.Is(err, nats.ErrConnectionClosed) {
 			b.log.Debug("nats unsubscribe", "subject", subject, "err", err)
@@ -77,8 +82,16 @@ func (b *NATS) Subscribe(subject string, h Handler) (func(), error) {
 	}, nil
 }
 
-// Flush waits until the server has processed everything published so far.
-func (b *NATS) Flush(ctx context.Context) error { return b.conn.FlushWithContext(ctx) }
+// Flush waits until the server has processed everything published so far
+// (at most 5 s when ctx has no deadline).
+func (b *NATS) Flush(ctx context.Context) error {
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+	}
+	return b.conn.FlushWithContext(ctx)
+}
 
 // Close drains subscriptions and closes the connection.
 func (b *NATS) Close() error {

@@ -188,11 +188,17 @@ func (r *room) countVotes(pollID string, reqs []voteReq) {
 		}
 		deltas[v.Option]++
 	}
+	r.mu.Lock()
+	_, open := r.polls[pollID]
+	r.mu.Unlock()
 	for _, v := range reqs {
-		if ok[v.vote.UserID] {
+		switch {
+		case ok[v.vote.UserID]:
 			delete(ok, v.vote.UserID) // the same account twice in one batch
 			v.c.reply(ackFrame{Type: KindAck, Ref: v.ref, ID: pollID})
-		} else {
+		case !open:
+			v.c.fail(v.ref, "poll_closed", "the poll closed before your vote arrived", 0)
+		default:
 			v.c.fail(v.ref, "already_voted", "you have voted in this poll already", 0)
 		}
 	}

@@ -11,10 +11,55 @@
 //  7. the pop-out chat and the OBS overlays render without the app chrome;
 //  8. an anonymous visitor reads and is asked to sign in to chat.
 // All of it under the server's strict Content-Security-Policy.
+import { deflateSync } from 'node:zlib';
 import { BASE, artifact, assert, launch, noCSPViolations, until } from './lib.mjs';
 
 const run = Math.random().toString(36).slice(2, 8);
 const PASSWORD = 'correct horse battery staple';
+const EMOTE = `wave_${run}`;
+
+const CRC = Array.from({ length: 256 }, (_, n) => {
+  let c = n;
+  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+  return c >>> 0;
+});
+function crc32(buf) {
+  let c = 0xffffffff;
+  for (const b of buf) c = CRC[(c ^ b) & 0xff] ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
+}
+function chunk(type, data) {
+  const len = Buffer.alloc(4);
+  len.writeUInt32BE(data.length);
+  const body = Buffer.concat([Buffer.from(type, 'ascii'), data]);
+  const crc = Buffer.alloc(4);
+  crc.writeUInt32BE(crc32(body));
+  return Buffer.concat([len, body, crc]);
+}
+/** png makes a valid RGBA PNG: a yellow disc with a dark ring on a transparent ground. */
+function png(size = 28) {
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(size, 0);
+  ihdr.writeUInt32BE(size, 4);
+  ihdr[8] = 8; // bit depth
+  ihdr[9] = 6; // RGBA
+  const rows = [];
+  const r = size / 2;
+  for (let y = 0; y < size; y++) {
+    const row = Buffer.alloc(1 + size * 4); // filter byte 0
+    for (let x = 0; x < size; x++) {
+      const d = Math.hypot(x + 0.5 - r, y + 0.5 - r);
+      const px = d < r - 3 ? [255, 204, 51, 255] : d < r ? [90, 60, 10, 255] : [0, 0, 0, 0];
+      row.set(px, 1 + x * 4);
+    }
+    rows.push(row);
+  }
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', ihdr), chunk('IDAT', deflateSync(Buffer.concat(rows))), chunk('IEND', Buffer.alloc(0)),
+  ]);
+}
+
 
 /** signUp makes an account through the API the way the UI does, leaving the session cookie in the browser. */
 async function signUp(page, name, email) {
@@ -46,6 +91,21 @@ async function openChannel(page, slug) {
 const messages = (page) => page.getByTestId('chat-message');
 // A message by its own text (a reply also quotes its parent's text).
 const messageWith = (page, text) => page.getByTestId('chat-message').filter({ has: page.locator('.chat-text', { hasText: text }) });
+
+/** loadedEmote waits for an emote image in the message and checks that it decoded (so the CSP let it load). */
+async function loadedEmote(page, msg, name) {
+  const img = msg.locator(`img.chat-emote[alt=":${name}:"]`);
+  await img.first().waitFor({ timeout: 10000 });
+  await until(`the :${name}: image to load`, () => img.first().evaluate((el) => el.complete && el.naturalWidth > 0), { timeout: 10000 });
+  const attrs = await img.first().evaluate((el) => ({
+    title: el.title, loading: el.loading, height: el.getBoundingClientRect().height, src: el.getAttribute('src'),
+  }));
+  assert(attrs.title === `:${name}:`, `the emote has a title: ${attrs.title}`);
+  assert(attrs.loading === 'lazy', 'the emote loads lazily');
+  assert(Math.round(attrs.height) === 28, `the emote is 28 px high: ${attrs.height}`);
+  assert(attrs.src.startsWith('/emotes/'), `the emote is served by the server: ${attrs.src}`);
+  return img;
+}
 
 async function send(page, text) {
   await page.getByTestId('chat-input').fill(text);
@@ -236,6 +296,149 @@ export const steps = [
     assert(chat.y >= player.y + player.height - 1, 'on a phone the chat is below the player');
     await p.screenshot({ path: artifact('channel-chat-phone.png'), fullPage: true });
     await noCSPViolations(page);
+  }],
+
+  ['emotes: on a second channel the dashboard panel starts empty and catches bad names, oversize files and non-images', async (ctx) => {
+    // A channel no viewer has opened yet, so no browser holds its emote list (cacheable for 30 s).
+    ctx.emoSlug = `emo-${run}`;
+    const created = await ctx.creatorPage.evaluate(async (slug) => {
+      const me = await (await fetch('/api/v1/auth/me')).json();
+      const r = await fetch('/api/v1/channels', {
+        method: 'POST', headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': me.csrf_token },
+        body: JSON.stringify({ slug, display_name: `Emotes ${slug}`, category: 'music' }),
+      });
+      return { status: r.status, body: await r.text() };
+    }, ctx.emoSlug);
+    assert(created.status === 201 || created.status === 200, `channel created: ${created.status} ${created.body}`);
+    const dash = ctx.dashPage;
+    await dash.goto(`${BASE}/dashboard/${ctx.emoSlug}`);
+    const panel = ctx.panel = dash.getByTestId('dash-emotes');
+    await panel.getByText('No emotes yet').waitFor({ timeout: 15000 });
+    const name = panel.getByLabel('Name');
+    const file = panel.getByLabel('Image');
+    const submit = panel.getByRole('button', { name: 'Upload emote' });
+    // A bad name is refused before any upload.
+    await file.setInputFiles({ name: 'ok.png', mimeType: 'image/png', buffer: png() });
+    await name.fill('a-b');
+    await submit.click();
+    await panel.locator('#emote-name-error').filter({ hasText: '2 to 32 letters' }).waitFor();
+    // Oversize: the client says so before uploading 300 KB.
+    let puts = 0;
+    const count = (req) => { if (req.method() === 'PUT' && req.url().includes('/emotes/')) puts++; };
+    dash.on('request', count);
+    await name.fill(EMOTE);
+    await file.setInputFiles({ name: 'huge.png', mimeType: 'image/png', buffer: Buffer.concat([png(), Buffer.alloc(300 * 1024)]) });
+    await panel.locator('#emote-file-error').filter({ hasText: 'at most 256 KB' }).waitFor();
+    await submit.click();
+    await panel.locator('#emote-file-error').filter({ hasText: 'at most 256 KB' }).waitFor();
+    assert(puts === 0, `an oversize file is not uploaded (${puts} PUTs)`);
+    // Not an image, though it claims to be: the server's message is shown.
+    await file.setInputFiles({ name: 'notes.png', mimeType: 'image/png', buffer: Buffer.from('these are not the pixels you are looking for\n'.repeat(20)) });
+    const answer = dash.waitForResponse((r) => r.request().method() === 'PUT' && r.url().includes(`/emotes/${EMOTE}`));
+    await submit.click();
+    const res = await answer;
+    assert(res.status() === 415, `the server refuses a non-image with 415: ${res.status()}`);
+    const serverMessage = (await res.json()).error.message;
+    await panel.locator('#emote-file-error').filter({ hasText: serverMessage }).waitFor();
+    dash.off('request', count);
+    assert(/PNG, JPEG or WebP/.test(serverMessage), `the server's message names the formats: ${serverMessage}`);
+    assert((await panel.getByTestId('dash-emote').count()) === 0, 'nothing was added');
+  }],
+
+  ['emotes: the creator uploads a PNG emote and it is listed with its image', async (ctx) => {
+    const { dashPage: dash, panel } = ctx;
+    await panel.getByLabel('Name').fill('');
+    await panel.getByLabel('Image').setInputFiles({ name: `${EMOTE}.png`, mimeType: 'image/png', buffer: png() });
+    assert(await panel.getByLabel('Name').inputValue() === EMOTE, 'the name is suggested from the file name');
+    await panel.getByRole('button', { name: 'Upload emote' }).click();
+    const item = panel.locator(`[data-testid="dash-emote"][data-emote="${EMOTE}"]`);
+    await item.waitFor({ timeout: 10000 });
+    await until('the listed image to load', () => item.locator('img').evaluate((el) => el.complete && el.naturalWidth === 28), { timeout: 10000 });
+    assert(await panel.getByLabel('Name').inputValue() === '', 'the form clears after the upload');
+    assert((await panel.locator('.field-error').count()) === 0, 'no error is left');
+    // The public list has it, and the creator's browser no longer holds the empty list.
+    const list = await dash.evaluate(async (slug) => (await fetch(`/api/v1/channels/${slug}/emotes`, { cache: 'no-store' })).json(), ctx.emoSlug);
+    assert(list.emotes.some((e) => e.name === EMOTE), `GET /emotes lists it: ${JSON.stringify(list)}`);
+    await panel.scrollIntoViewIfNeeded();
+    await panel.screenshot({ path: artifact('dashboard-emotes.png') });
+    await noCSPViolations(dash);
+  }],
+
+  ['emotes: a viewer picks the emote and sends it; both see the image in the message', async (ctx) => {
+    const { annPage: viewer, creatorPage: creator } = ctx;
+    await openChannel(viewer, ctx.emoSlug);
+    await openChannel(creator, ctx.emoSlug);
+    const picker = viewer.getByRole('button', { name: 'Insert an emote' });
+    await picker.waitFor({ timeout: 10000 });
+    assert(await picker.getAttribute('aria-expanded') === 'false', 'the picker starts closed');
+    await viewer.getByTestId('chat-input').fill('hello');
+    await picker.click();
+    await viewer.getByRole('button', { name: `Insert :${EMOTE}:` }).click();
+    assert(await viewer.getByTestId('chat-input').inputValue() === `hello :${EMOTE}: `, 'the token is inserted at the caret');
+    assert((await viewer.getByTestId('emote-grid').count()) === 0, 'the picker closes after a pick');
+    await viewer.getByTestId('chat-input').press('End');
+    await viewer.getByTestId('chat-input').pressSequentially(`and :nope${run}: stays text`);
+    await viewer.getByTestId('chat-send').click();
+    for (const p of [viewer, creator]) {
+      const msg = messageWith(p, `stays text`);
+      await msg.waitFor({ timeout: 10000 });
+      await loadedEmote(p, msg, EMOTE);
+      const text = await msg.locator('.chat-text').textContent();
+      assert(text.includes(`:nope${run}:`), `an unknown token stays text: ${text}`);
+      assert(!text.includes(`:${EMOTE}:`), `the known token is an image, not text: ${text}`);
+    }
+    // Keyboard: Tab to the picker, open it with Enter, move with the arrows, pick with Enter, Escape closes.
+    await viewer.getByTestId('chat-input').fill('');
+    await viewer.getByTestId('chat-input').focus();
+    await viewer.keyboard.press('Tab');
+    assert(await picker.evaluate((el) => el === document.activeElement), 'Tab reaches the emote picker');
+    await viewer.keyboard.press('Enter');
+    const choice = viewer.getByRole('button', { name: `Insert :${EMOTE}:` });
+    await until('focus in the picker', () => choice.evaluate((el) => el === document.activeElement), { timeout: 3000 });
+    await viewer.keyboard.press('Escape');
+    assert((await viewer.getByTestId('emote-grid').count()) === 0, 'Escape closes the picker');
+    assert(await picker.evaluate((el) => el === document.activeElement), 'focus returns to the picker button');
+    await viewer.keyboard.press('Enter');
+    await until('focus in the picker', () => choice.evaluate((el) => el === document.activeElement), { timeout: 3000 });
+    await viewer.keyboard.press('Enter');
+    await until('the input to get the token', async () => (await viewer.getByTestId('chat-input').inputValue()) === `:${EMOTE}: `, { timeout: 3000 });
+    assert(await viewer.getByTestId('chat-input').evaluate((el) => el === document.activeElement), 'focus returns to the input');
+    await viewer.keyboard.press('Enter');
+    await until('the emote-only message', async () => (await viewer.getByTestId('chat-message').count()) === 2, { timeout: 10000 });
+    await loadedEmote(creator, creator.getByTestId('chat-message').last(), EMOTE);
+    await viewer.waitForTimeout(200);
+    await viewer.screenshot({ path: artifact('chat-emotes.png') });
+    for (const p of [viewer, creator]) await noCSPViolations(p);
+  }],
+
+  ['emotes: the pop-out chat and the OBS overlay show the emote', async (ctx) => {
+    const page = ctx.extraPage;
+    for (const path of [`/popout/${ctx.emoSlug}/chat`, `/overlay/${ctx.emoSlug}/chat`]) {
+      await page.goto(`${BASE}${path}`);
+      await page.locator('[data-conn="open"]').waitFor({ timeout: 15000 });
+      await loadedEmote(page, messageWith(page, 'stays text'), EMOTE);
+      await noCSPViolations(page);
+    }
+    await page.screenshot({ path: artifact('overlay-chat-emotes.png'), omitBackground: true });
+  }],
+
+  ['emotes: the creator deletes the emote; another viewer then sees text and no picker', async (ctx) => {
+    const { dashPage: dash, panel } = ctx;
+    await dash.goto(`${BASE}/dashboard/${ctx.emoSlug}`);
+    await panel.locator(`[data-testid="dash-emote"][data-emote="${EMOTE}"]`).waitFor({ timeout: 15000 });
+    await panel.getByRole('button', { name: `Delete emote :${EMOTE}:` }).click();
+    await panel.getByText('No emotes yet').waitFor({ timeout: 10000 });
+    // Ben has not opened this channel yet (and is timed out only in the first one).
+    const visitor = ctx.benPage;
+    await openChannel(visitor, ctx.emoSlug);
+    await visitor.getByTestId('chat-input').waitFor();
+    const msg = messageWith(visitor, 'stays text');
+    await msg.waitFor({ timeout: 10000 });
+    assert((await msg.locator('img').count()) === 0, 'no image for a deleted emote');
+    assert((await msg.locator('.chat-text').textContent()).includes(`:${EMOTE}:`), 'the token is text again');
+    assert((await visitor.getByTestId('emote-picker').count()) === 0, 'no picker when the channel has no emotes');
+    await noCSPViolations(visitor);
+    await noCSPViolations(dash);
   }],
 ];
 

@@ -5,7 +5,7 @@
 // Every user-written string is rendered as text.
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
 import {
-  ChatClient, ChatError, MAX_MESSAGE, REACTIONS, chars, currentPoll, sortQuestions,
+  ChatClient, ChatError, MAX_MESSAGE, REACTIONS, chars, currentPoll, emoteParts, sortQuestions,
   type ChatItem, type ChatUser, type Poll, type Question, type RoomState,
 } from '../lib/chat';
 import { useSession } from '../lib/session';
@@ -64,14 +64,26 @@ function Badges({ badges }: { badges?: string[] }) {
 
 const MENTION = /(@[A-Za-z0-9_.-]{1,32})/;
 
-/** MessageText highlights @mentions; it returns text nodes and spans only. */
-function MessageText({ text, me }: { text: string; me?: string }) {
+/** Emote is one channel emote in a message: an image whose text alternative is its token. */
+function EmoteImg({ name, url }: { name: string; url: string }) {
+  const token = `:${name}:`;
+  return <img class="chat-emote" src={url} alt={token} title={token} height={28} loading="lazy" decoding="async" data-emote={name} />;
+}
+
+/** WithEmotes shows `:name:` tokens of the channel's emotes as images and the rest as text. */
+function WithEmotes({ text, emotes }: { text: string; emotes: Record<string, string> }) {
+  const parts = emoteParts(text, emotes);
+  return <>{parts.map((p, i) => (typeof p === 'string' ? p : <EmoteImg key={i} name={p.name} url={p.url} />))}</>;
+}
+
+/** MessageText highlights @mentions and shows emotes; it returns text nodes, spans and images only. */
+function MessageText({ text, me, emotes }: { text: string; me?: string; emotes: Record<string, string> }) {
   const parts = text.split(MENTION);
   return (
     <>
       {parts.map((p, i) => (i % 2 === 1
         ? <span key={i} class={me && p.slice(1).toLowerCase() === me ? 'mention me' : 'mention'}>{p}</span>
-        : p))}
+        : <WithEmotes key={i} text={p} emotes={emotes} />))}
     </>
   );
 }
@@ -128,7 +140,7 @@ function Message({ m, s, client, onReply, onError, compact }: {
         <Badges badges={m.user.badges} />
         <strong class="chat-author" data-hue={[...m.user.name].reduce((h, c) => (h * 31 + c.charCodeAt(0)) % 12, 3)}>{m.user.name}</strong>
         <span class="chat-colon">: </span>
-        <span class="chat-text"><MessageText text={m.text} me={me} /></span>
+        <span class="chat-text"><MessageText text={m.text} me={me} emotes={s.emotes} /></span>
       </span>
       {!compact && (
         <span class="msg-actions">
@@ -178,11 +190,32 @@ function Composer({ s, client, slug, replyTo, clearReply, onError }: {
   const [text, setText] = useState('');
   const [busy, setBusy] = useState(false);
   const input = useRef<HTMLTextAreaElement>(null);
+  const caretAt = useRef<number | null>(null);
   const n = chars(text);
   const anonymousOK = !!s.settings?.anonymous_can_post;
   const signedOut = s.welcomed ? !s.signedIn : user === null;
   const blocked = signedOut && !anonymousOK;
   useEffect(() => { if (replyTo) input.current?.focus(); }, [replyTo]);
+  /** insert puts `:name:` at the caret (or over the selection), spaced from its neighbours, and returns focus to the input. */
+  const insert = (name: string) => {
+    const el = input.current;
+    const start = el?.selectionStart ?? text.length;
+    const end = el?.selectionEnd ?? text.length;
+    const before = text.slice(0, start);
+    const after = text.slice(end);
+    const token = `${before && !/\s$/.test(before) ? ' ' : ''}:${name}:${after && /^\s/.test(after) ? '' : ' '}`;
+    const next = before + token + after;
+    caretAt.current = before.length + token.length;
+    setText(next);
+  };
+  // After an insert renders, put the focus back in the input with the caret after the token.
+  useLayoutEffect(() => {
+    const caret = caretAt.current;
+    if (caret === null) return;
+    caretAt.current = null;
+    input.current?.focus();
+    input.current?.setSelectionRange(caret, caret);
+  }, [text]);
   const submit = async (e?: Event) => {
     e?.preventDefault();
     const t = text.trim();
@@ -228,12 +261,59 @@ function Composer({ s, client, slug, replyTo, clearReply, onError }: {
             if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) { e.preventDefault(); void submit(); }
             if (e.key === 'Escape' && replyTo) clearReply();
           }} />
+        <EmotePicker emotes={s.emotes} onPick={insert} />
         <button type="submit" class="btn primary small" data-testid="chat-send" disabled={busy || offline || !text.trim() || n > MAX_MESSAGE}>Chat</button>
       </div>
       <span id={`chat-count-${slug}`} class={n > MAX_MESSAGE ? 'chat-count over' : 'chat-count'} aria-live="polite">
         {n}/{MAX_MESSAGE}<span class="sr-only"> characters</span>
       </span>
     </form>
+  );
+}
+
+/** EmotePicker is a button that opens the channel's emotes; picking one inserts its token. Hidden when the channel has none. */
+function EmotePicker({ emotes, onPick }: { emotes: Record<string, string>; onPick: (name: string) => void }) {
+  const [open, setOpen] = useState(false);
+  const root = useRef<HTMLDivElement>(null);
+  const toggle = useRef<HTMLButtonElement>(null);
+  const names = Object.keys(emotes).sort((a, b) => a.localeCompare(b));
+  useEffect(() => {
+    if (!open) return;
+    root.current?.querySelector<HTMLButtonElement>('.emote-choice')?.focus();
+    const away = (e: Event) => { if (!root.current?.contains(e.target as Node)) setOpen(false); };
+    document.addEventListener('pointerdown', away);
+    return () => document.removeEventListener('pointerdown', away);
+  }, [open]);
+  if (names.length === 0) return null;
+  const close = () => { setOpen(false); toggle.current?.focus(); };
+  const move = (e: KeyboardEvent) => {
+    const items = [...(root.current?.querySelectorAll<HTMLButtonElement>('.emote-choice') ?? [])];
+    const i = items.indexOf(document.activeElement as HTMLButtonElement);
+    const cols = 6;
+    const to: Record<string, number> = { ArrowRight: i + 1, ArrowLeft: i - 1, ArrowDown: i + cols, ArrowUp: i - cols, Home: 0, End: items.length - 1 };
+    if (e.key === 'Escape') { e.preventDefault(); e.stopPropagation(); close(); return; }
+    if (e.key in to && i >= 0) {
+      e.preventDefault();
+      items[Math.max(0, Math.min(items.length - 1, to[e.key]))]?.focus();
+    }
+  };
+  return (
+    <div class="emote-picker" ref={root} onKeyDown={move}>
+      <button type="button" ref={toggle} class="icon-btn emote-toggle" data-testid="emote-picker" aria-label="Insert an emote" title="Emotes"
+        aria-haspopup="true" aria-expanded={open} aria-controls="emote-grid" onClick={() => setOpen(!open)}>
+        <span aria-hidden="true">☺</span>
+      </button>
+      {open && (
+        <div class="emote-grid" id="emote-grid" role="group" aria-label="Channel emotes" data-testid="emote-grid">
+          {names.map((name) => (
+            <button key={name} type="button" class="emote-choice" data-testid="emote-choice" data-emote={name} title={`:${name}:`}
+              aria-label={`Insert :${name}:`} onClick={() => { setOpen(false); onPick(name); }}>
+              <img src={emotes[name]} alt="" height={28} loading="lazy" decoding="async" />
+            </button>
+          ))}
+        </div>
+      )}
+    </div>
   );
 }
 

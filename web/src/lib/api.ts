@@ -1,7 +1,7 @@
 // The API client: JSON in and out, the error object of docs/API.md, and the
 // CSRF token that every mutating request made with the session cookie carries.
 import type {
-  AdminChannel, ApiToken, Broadcast, Webhook, Category, Channel, ChannelCard, CreatedChannel, Ladder, LiveStatus,
+  AdminChannel, ApiToken, Broadcast, Webhook, Category, Channel, ChannelCard, CreatedChannel, Emote, Ladder, LiveStatus,
   Me, Notification, Page, StreamKey, User,
 } from './types';
 
@@ -34,7 +34,7 @@ export class Client {
 
   constructor(private readonly base = '/api/v1') {}
 
-  async request<T>(method: Method, path: string, body?: unknown, retried = false): Promise<T> {
+  async request<T>(method: Method, path: string, body?: unknown, retried = false, cache?: RequestCache): Promise<T> {
     const headers: Record<string, string> = { Accept: 'application/json' };
     let payload: BodyInit | undefined;
     if (body instanceof Blob) {
@@ -47,7 +47,7 @@ export class Client {
     if (method !== 'GET' && this.csrf) headers['X-CSRF-Token'] = this.csrf;
     let res: Response;
     try {
-      res = await fetch(this.base + path, { method, headers, body: payload, credentials: 'same-origin' });
+      res = await fetch(this.base + path, { method, headers, body: payload, credentials: 'same-origin', ...(cache ? { cache } : {}) });
     } catch {
       throw new ApiError(0, 'network', 'The server cannot be reached. Check your connection and try again.');
     }
@@ -146,6 +146,14 @@ export class Client {
   uploadAvatar(slug: string, file: Blob) { return this.put<{ avatar_url: string }>(`/channels/${enc(slug)}/avatar`, file); }
   health(slug: string) { return this.get<LiveStatus>(`/channels/${enc(slug)}/health`); }
   broadcasts(slug: string, q?: Query) { return this.get<Page<Broadcast>>(`/channels/${enc(slug)}/broadcasts`, q); }
+
+  /** emotes lists a channel's chat emotes; fresh skips the browser's cached copy (the list is cacheable for 30 s). */
+  emotes(slug: string, fresh = false) {
+    return this.request<{ emotes: Emote[] }>('GET', `/channels/${enc(slug)}/emotes`, undefined, false, fresh ? 'no-cache' : undefined);
+  }
+  /** putEmote adds or replaces an emote: the body is the raw image, its type the Content-Type. */
+  putEmote(slug: string, name: string, file: Blob) { return this.put<Emote>(`/channels/${enc(slug)}/emotes/${enc(name)}`, file); }
+  deleteEmote(slug: string, name: string) { return this.del<void>(`/channels/${enc(slug)}/emotes/${enc(name)}`); }
 
   webhooks(slug: string) { return this.get<Page<Webhook>>(`/channels/${enc(slug)}/webhooks`); }
   createWebhook(slug: string, url: string, events: string[]) { return this.post<Webhook & { secret: string }>(`/channels/${enc(slug)}/webhooks`, { url, events }); }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { applyEvent, applyWelcome, backoff, chars, chatURL, currentPoll, initialState, sortQuestions, type Question } from './chat';
+import { applyEvent, applyWelcome, backoff, chars, chatURL, currentPoll, emoteParts, initialState, sortQuestions, type Question } from './chat';
 
 const welcome = (over: Record<string, unknown> = {}) => ({
   type: 'welcome', last_seq: 3, resumed: false, you: { id: 'u1', name: 'Ann' }, signed_in: true, can_moderate: false,
@@ -63,5 +63,26 @@ describe('helpers', () => {
   });
   it('counts code points like the server', () => {
     expect(chars('héllo 👍')).toBe(7);
+  });
+});
+
+describe('emotes', () => {
+  const emotes = { wave: '/emotes/a.png', Party_Cat: '/emotes/b.webp' };
+  it('turns tokens of known emotes into emotes and leaves the rest as text', () => {
+    expect(emoteParts('hi :wave: there', emotes)).toEqual(['hi ', { name: 'wave', url: '/emotes/a.png' }, ' there']);
+    expect(emoteParts(':wave::Party_Cat:', emotes)).toEqual([{ name: 'wave', url: '/emotes/a.png' }, { name: 'Party_Cat', url: '/emotes/b.webp' }]);
+    expect(emoteParts('no :nope: here', emotes)).toEqual(['no :nope: here']);
+    expect(emoteParts('plain', {})).toEqual(['plain']);
+    expect(emoteParts('', emotes)).toEqual([]);
+  });
+  it('is case-sensitive, needs 2–32 name characters and ignores inherited names', () => {
+    expect(emoteParts(':WAVE: :w: :constructor: :toString:', emotes)).toEqual([':WAVE: :w: :constructor: :toString:']);
+    expect(emoteParts(`:${'a'.repeat(33)}:`, { ['a'.repeat(33)]: '/x' })).toEqual([`:${'a'.repeat(33)}:`]);
+  });
+  it('lets an unknown token share its colon with a known one', () => {
+    expect(emoteParts('x:nope:wave: ok', emotes)).toEqual(['x:nope', { name: 'wave', url: '/emotes/a.png' }, ' ok']);
+  });
+  it('keeps markup as text', () => {
+    expect(emoteParts('<img src=x onerror=alert(1)> :wave:', emotes)).toEqual(['<img src=x onerror=alert(1)> ', { name: 'wave', url: '/emotes/a.png' }]);
   });
 });

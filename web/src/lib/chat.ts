@@ -48,6 +48,38 @@ export interface Held { id: string; user: ChatUser; text: string; term: string }
 
 export interface ChatNotice { id: number; code: string; message: string }
 
+/** A channel emote: `:name:` in a message shows the image at url. */
+export interface Emote { name: string; url: string }
+
+/** EMOTE_NAME is what the server accepts as an emote name. */
+export const EMOTE_NAME = /^[A-Za-z0-9_]{2,32}$/;
+const EMOTE_TOKEN = /:([A-Za-z0-9_]{2,32}):/g;
+
+export type TextPart = string | Emote;
+
+/**
+ * emoteParts splits text into plain strings and the emotes its `:name:`
+ * tokens name; tokens that name no emote of the channel stay text.
+ */
+export function emoteParts(text: string, emotes: Record<string, string>): TextPart[] {
+  const out: TextPart[] = [];
+  let last = 0;
+  EMOTE_TOKEN.lastIndex = 0;
+  for (let m = EMOTE_TOKEN.exec(text); m; m = EMOTE_TOKEN.exec(text)) {
+    const url = Object.prototype.hasOwnProperty.call(emotes, m[1]) ? emotes[m[1]] : undefined;
+    if (!url) {
+      // Let the closing colon start the next token (":x:wave:" shows :wave:).
+      EMOTE_TOKEN.lastIndex = m.index + m[0].length - 1;
+      continue;
+    }
+    if (m.index > last) out.push(text.slice(last, m.index));
+    out.push({ name: m[1], url });
+    last = m.index + m[0].length;
+  }
+  if (last < text.length) out.push(text.slice(last));
+  return out;
+}
+
 export interface RoomState {
   conn: ConnState;
   /** When the next reconnect attempt runs (unix ms), while reconnecting. */
@@ -69,6 +101,8 @@ export interface RoomState {
   timedOutUntil: number;
   banned: boolean;
   lastSeq: number;
+  /** The channel's emotes, name → image URL (GET /channels/{slug}/emotes). */
+  emotes: Record<string, string>;
 }
 
 export interface RoomEvent {
@@ -92,7 +126,7 @@ export function initialState(): RoomState {
   return {
     conn: 'connecting', retryAt: 0, welcomed: false, signedIn: false, canModerate: false,
     messages: [], removed: {}, polls: [], myVotes: {}, questions: [], myUpvotes: {}, held: [],
-    timedOutUntil: 0, banned: false, lastSeq: 0,
+    timedOutUntil: 0, banned: false, lastSeq: 0, emotes: {},
   };
 }
 
@@ -295,12 +329,29 @@ export class ChatClient {
   private refs = 0;
   private stopped = false;
   private noticeId = 0;
+  private readonly withEmotes: boolean;
 
-  constructor(readonly slug: string) {
+  constructor(readonly slug: string, opts: { emotes?: boolean } = {}) {
+    this.withEmotes = opts.emotes ?? true;
     try {
       this.state.myVotes = JSON.parse(sessionStorage.getItem(`lh-votes-${slug}`) ?? '{}') as Record<string, number>;
     } catch { /* private mode */ }
     this.connect();
+    if (this.withEmotes) void this.loadEmotes();
+  }
+
+  /** loadEmotes reads the channel's emotes; a failure leaves the ones it had (tokens then stay text). */
+  async loadEmotes(): Promise<void> {
+    try {
+      const r = await fetch(`/api/v1/channels/${encodeURIComponent(this.slug)}/emotes`, { headers: { Accept: 'application/json' }, credentials: 'same-origin' });
+      if (!r.ok) return;
+      const d = (await r.json()) as { emotes?: Emote[] };
+      const emotes: Record<string, string> = {};
+      for (const e of Array.isArray(d.emotes) ? d.emotes : []) {
+        if (e && typeof e.name === 'string' && typeof e.url === 'string' && EMOTE_NAME.test(e.name) && /^\/(?!\/)/.test(e.url)) emotes[e.name] = e.url;
+      }
+      if (!this.stopped) this.set({ ...this.state, emotes });
+    } catch { /* offline: keep what we had */ }
   }
 
   subscribe(fn: Listener): () => void {
@@ -376,6 +427,8 @@ export class ChatClient {
       switch (ev.type) {
         case 'welcome':
           this.attempt = 0;
+          // After a reconnect, pick up emotes added or removed meanwhile.
+          if (s.welcomed && this.withEmotes) queueMicrotask(() => void this.loadEmotes());
           s = applyWelcome(s, ev as Welcome);
           continue;
         case 'ack': {

@@ -149,3 +149,6 @@ export interface Webhook {
   events: string[];
   created_at: string;
 }
+
+/** A channel chat emote (GET /channels/{slug}/emotes). */
+export interface Emote { name: string; url: string }

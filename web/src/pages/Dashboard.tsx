@@ -8,11 +8,11 @@ import { dateTime, duration, parseTags, slugify, uptime, viewersLabel } from '..
 import { useAsync, useInterval, useTitle } from '../lib/hooks';
 import { navigate } from '../lib/router';
 import { useSession, useToasts } from '../lib/session';
-import type { Broadcast, Channel, LiveStatus, StreamKey } from '../lib/types';
+import type { Broadcast, Channel, Emote, LiveStatus, StreamKey } from '../lib/types';
 import { Player } from '../components/Player';
 import { Avatar, CopyField, EmptyState, ErrorState, Field, LiveBadge, Spinner, errorText } from '../components/ui';
 import * as I from '../components/icons';
-import { ChatClient, currentPoll, type ChatError, type RoomState } from '../lib/chat';
+import { ChatClient, EMOTE_NAME, currentPoll, type ChatError, type RoomState } from '../lib/chat';
 
 const MINE_KEY = 'lh-my-channels';
 const RTMP_KEY = 'lh-rtmp-url';
@@ -197,6 +197,7 @@ function ChannelDashboard({ initial, channels, revealed, onReveal }: DashProps) 
       <GoLive ch={ch} revealed={revealed} onReveal={onReveal} />
       <History slug={ch.slug} live={ch.live} />
       <Profile ch={ch} onSaved={setCh} />
+      <Emotes slug={ch.slug} />
       <Webhooks slug={ch.slug} />
     </div>
   );
@@ -457,6 +458,124 @@ function Profile({ ch, onSaved }: { ch: Channel; onSaved: (c: Channel) => void }
   );
 }
 
+const EMOTE_TYPES = ['image/png', 'image/jpeg', 'image/webp'];
+const MAX_EMOTE_BYTES = 256 * 1024;
+const MAX_EMOTES = 50;
+
+/** emoteNameFrom suggests an emote name from a file name ("Party Cat.png" → "Party_Cat"). */
+function emoteNameFrom(file: string): string {
+  return file.replace(/\.[^.]*$/, '').replace(/[^A-Za-z0-9_]+/g, '_').replace(/^_+|_+$/g, '').slice(0, 32);
+}
+
+/** Emotes manages the channel's chat emotes: the list with delete buttons and the upload form. */
+function Emotes({ slug }: { slug: string }) {
+  const { push } = useToasts();
+  const list = useAsync(() => api.emotes(slug, true).then((r) => r.emotes ?? []), [slug]);
+  const [local, setLocal] = useState<Emote[] | null>(null);
+  const emotes = local ?? list.data;
+  useEffect(() => setLocal(null), [list.data]);
+  const [name, setName] = useState('');
+  const [file, setFile] = useState<File | null>(null);
+  const [preview, setPreview] = useState('');
+  const [err, setErr] = useState<{ field?: 'name' | 'file'; message: string } | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [deleting, setDeleting] = useState('');
+  const [fileKey, setFileKey] = useState(0);
+  useEffect(() => {
+    if (!file) { setPreview(''); return; }
+    const u = URL.createObjectURL(file);
+    setPreview(u);
+    return () => URL.revokeObjectURL(u);
+  }, [file]);
+  const checkFile = (f: File): string | undefined => {
+    if (!EMOTE_TYPES.includes(f.type)) return 'Use a PNG, JPEG or WebP image.';
+    if (f.size > MAX_EMOTE_BYTES) return `The image is ${Math.ceil(f.size / 1024)} KB; an emote can be at most 256 KB.`;
+    return undefined;
+  };
+  const pick = (e: Event) => {
+    const f = (e.currentTarget as HTMLInputElement).files?.[0] ?? null;
+    setErr(null);
+    setFile(f);
+    if (!f) return;
+    const bad = checkFile(f);
+    if (bad) { setErr({ field: 'file', message: bad }); return; }
+    if (!name.trim()) setName(emoteNameFrom(f.name));
+  };
+  const upload = async (e: Event) => {
+    e.preventDefault();
+    setErr(null);
+    const n = name.trim();
+    if (!EMOTE_NAME.test(n)) { setErr({ field: 'name', message: 'Use 2 to 32 letters, digits or underscores (A–Z, a–z, 0–9, _).' }); return; }
+    if (!file) { setErr({ field: 'file', message: 'Choose an image file.' }); return; }
+    const bad = checkFile(file);
+    if (bad) { setErr({ field: 'file', message: bad }); return; }
+    setBusy(true);
+    try {
+      const saved = await api.putEmote(slug, n, file);
+      setLocal([...(emotes ?? []).filter((x) => x.name !== saved.name), saved].sort((a, b) => a.name.localeCompare(b.name)));
+      // Read the list again past the browser's cached copy, so the channel page shows the new emote at once.
+      list.reload();
+      setName('');
+      setFile(null);
+      setFileKey((k) => k + 1);
+      push({ kind: 'success', title: `Emote :${saved.name}: saved` });
+    } catch (e) {
+      const field = e instanceof ApiError && e.field === 'name' ? 'name' : e instanceof ApiError && (e.status === 413 || e.status === 415) ? 'file' : undefined;
+      setErr({ field, message: errorText(e) });
+    } finally {
+      setBusy(false);
+    }
+  };
+  const remove = async (n: string) => {
+    setDeleting(n);
+    try {
+      await api.deleteEmote(slug, n);
+      setLocal((emotes ?? []).filter((x) => x.name !== n));
+      list.reload();
+    } catch (e) {
+      push({ kind: 'error', title: `:${n}: was not deleted`, body: errorText(e) });
+    } finally {
+      setDeleting('');
+    }
+  };
+  const full = (emotes?.length ?? 0) >= MAX_EMOTES;
+  const fe = (f: 'name' | 'file') => (err?.field === f ? err.message : undefined);
+  return (
+    <section class="panel" aria-labelledby="emotes-h" data-testid="dash-emotes">
+      <h2 id="emotes-h">Emotes</h2>
+      <p class="muted">Viewers type <code>:name:</code> in your chat to show an emote, or pick one from the chat's emote button.{emotes && <> {emotes.length}/{MAX_EMOTES} used.</>}</p>
+      <form class="emote-form" onSubmit={upload} noValidate aria-label="Upload an emote" data-testid="emote-form">
+        <Field id="emote-name" label="Name" hint="2–32 letters, digits or _" error={fe('name')}>
+          <input id="emote-name" value={name} maxLength={32} autoComplete="off" spellcheck={false} pattern="[A-Za-z0-9_]{2,32}"
+            aria-invalid={!!fe('name')} aria-describedby={fe('name') ? 'emote-name-error' : 'emote-name-hint'}
+            onInput={(e) => setName((e.currentTarget as HTMLInputElement).value)} />
+        </Field>
+        <Field id="emote-file" label="Image" hint="PNG, JPEG or WebP, up to 256 KB" error={fe('file')}>
+          <input key={fileKey} id="emote-file" type="file" accept="image/png,image/jpeg,image/webp" onChange={pick}
+            aria-invalid={!!fe('file')} aria-describedby={fe('file') ? 'emote-file-error' : 'emote-file-hint'} />
+        </Field>
+        <div class="emote-preview" aria-hidden="true">{preview && !fe('file') && <img src={preview} alt="" height={28} />}</div>
+        <button class="btn primary" type="submit" disabled={busy || full}>{busy ? <Spinner label="Uploading" /> : 'Upload emote'}</button>
+      </form>
+      {err && !err.field && <p class="form-error" role="alert" data-testid="emote-error">{err.message}</p>}
+      {full && <p class="notice warn" role="note">The channel has {MAX_EMOTES} emotes, the most it can have; delete one to add another.</p>}
+      {list.error && !emotes ? <ErrorState error={list.error} retry={list.reload} title="The emotes did not load" /> : !emotes ? <Spinner label="Loading emotes" /> : emotes.length === 0 ? (
+        <EmptyState title="No emotes yet"><p class="muted">Upload an image above to give your chat its first emote.</p></EmptyState>
+      ) : (
+        <ul class="emote-list" aria-label="Channel emotes">
+          {emotes.map((em) => (
+            <li key={em.name} class="emote-item" data-testid="dash-emote" data-emote={em.name}>
+              <img src={em.url} alt={`:${em.name}:`} height={28} loading="lazy" />
+              <code>:{em.name}:</code>
+              <button type="button" class="btn small danger" disabled={deleting === em.name} aria-label={`Delete emote :${em.name}:`} onClick={() => void remove(em.name)}>Delete</button>
+            </li>
+          ))}
+        </ul>
+      )}
+    </section>
+  );
+}
+
 /** broadcasts reads /broadcasts; before it exists, the video core's /sessions stand in (no viewer figures). */
 async function broadcasts(slug: string): Promise<Broadcast[]> {
   try {
@@ -572,7 +691,7 @@ const POLL_DURATIONS: Array<[number, string]> = [[30, '30 seconds'], [60, '1 min
 
 /** Polls opens polls in the channel's chat through the dashboard's own room connection. */
 function Polls({ slug }: { slug: string }) {
-  const [client] = useState(() => new ChatClient(slug));
+  const [client] = useState(() => new ChatClient(slug, { emotes: false }));
   const [s, setS] = useState<RoomState>(client.state);
   useEffect(() => { const off = client.subscribe(setS); return () => { off(); client.close(); }; }, [client]);
   const [question, setQuestion] = useState('');

@@ -1,8 +1,9 @@
 // Package api owns Livehouse's HTTP surface outside media delivery: the JSON
 // API under /api/v1 (accounts, channels, directory, follows, notifications,
-// webhooks, admin) with its OpenAPI document, avatars, thumbnails,
-// Prometheus metrics, /healthz and the embedded web UI. It routes /hls/ to
-// the origin it is given.
+// webhooks, admin, the chat WebSocket and its moderation, emotes, the
+// stream-clock replay) with its OpenAPI document, avatars, emotes,
+// thumbnails, Prometheus metrics, /healthz and the embedded web UI. It
+// routes /hls/ to the origin it is given.
 package api
 
 import (

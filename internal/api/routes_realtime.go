@@ -148,7 +148,7 @@ func (a *API) moderatorChange(w http.ResponseWriter, r *http.Request, action str
 	if err != nil {
 		return err
 	}
-	return a.roomAction(w, r, true, realtime.Command{Type: action, UserID: u.ID, Reason: u.DisplayName})
+	return a.roomAction(w, r, true, realtime.Command{Type: action, UserID: u.ID})
 }
 
 func (a *API) listModerators(w http.ResponseWriter, r *http.Request) error {

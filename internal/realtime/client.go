@@ -61,7 +61,7 @@ func (c *client) moderator() bool {
 	if c.member.IsAdmin || c.member.User.ID == c.room.ch.OwnerID {
 		return true
 	}
-	return c.room.isModFast(c.member.User.ID)
+	return c.room.isMod(c.member.User.ID)
 }
 
 // badges returns the client's badges now.
@@ -74,7 +74,7 @@ func (c *client) badges() []string {
 	r := c.room
 	if id == r.ch.OwnerID {
 		b = append(b, "broadcaster")
-	} else if r.isModFast(id) {
+	} else if r.isMod(id) {
 		b = append(b, "moderator")
 	}
 	if r.isVIP(id) {

@@ -94,9 +94,9 @@ func (r *room) leave(c *client) {
 	c.kick(websocket.StatusNormalClosure, "")
 }
 
-// isModFast and isVIP read under stateMu, which may be taken with or
+// isMod and isVIP read under stateMu, which may be taken with or
 // without r.mu held (never the other way round).
-func (r *room) isModFast(userID string) bool {
+func (r *room) isMod(userID string) bool {
 	r.stateMu.RLock()
 	defer r.stateMu.RUnlock()
 	return r.mods[userID]

@@ -125,7 +125,7 @@ func (r *room) moderateAs(ctx context.Context, a Actor, cmd Command) (int64, err
 		if err != nil {
 			return 0, notFoundAs(err, "no such user")
 		}
-		ev.Kind, ev.UserID, ev.Added, ev.ModName, audit.Target = KindModerator, cmd.UserID, &added, cmd.Reason, cmd.UserID
+		ev.Kind, ev.UserID, ev.Added, ev.ModName, audit.Target = KindModerator, cmd.UserID, &added, r.nameOf(ctx, cmd.UserID), cmd.UserID
 	default:
 		return 0, refuse("unknown_type", "unknown moderator action")
 	}
@@ -145,7 +145,7 @@ func (r *room) mayAct(a Actor, target string) bool {
 	if target == r.ch.OwnerID || target == a.UserID {
 		return false
 	}
-	if r.isModFast(target) {
+	if r.isMod(target) {
 		return a.IsAdmin || a.UserID == r.ch.OwnerID
 	}
 	return true

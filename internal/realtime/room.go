@@ -509,8 +509,12 @@ func (r *room) loop() {
 	defer react.Stop()
 	tally := time.NewTicker(250 * time.Millisecond)
 	defer tally.Stop()
-	gaps := time.NewTicker(cfg.GapCheck)
-	defer gaps.Stop()
+	var gapC <-chan time.Time
+	if cfg.GapCheck > 0 {
+		gaps := time.NewTicker(cfg.GapCheck)
+		defer gaps.Stop()
+		gapC = gaps.C
+	}
 	for {
 		select {
 		case <-r.ctx.Done():
@@ -519,7 +523,7 @@ func (r *room) loop() {
 			r.flushReactions()
 		case <-tally.C:
 			r.tickPolls()
-		case <-gaps.C:
+		case <-gapC:
 			r.checkGap()
 		}
 	}

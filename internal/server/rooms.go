@@ -20,7 +20,9 @@ func (s *Server) openRooms(ctx context.Context) error {
 		realtime.Bus
 		Close() error
 	}
+	gapCheck := time.Duration(-1) // the in-process bus loses nothing
 	if cfg.NATSURL != "" {
+		gapCheck = 0 // the default: NATS is at most once
 		dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 		defer cancel()
 		nb, err := bus.DialNATS(dctx, cfg.NATSURL, "livehouse "+cfg.HTTPAddr, cfg.Logger.With("component", "bus"))
@@ -44,6 +46,7 @@ func (s *Server) openRooms(ctx context.Context) error {
 		Clock:     &streamClock{st: s.store, ttl: 2 * time.Second, m: map[string]clockEntry{}},
 		PerUser:   account.NewLimiter(perUser),
 		PerIP:     account.NewLimiter(perIP),
+		GapCheck:  gapCheck,
 		Linger:    cfg.ChatLinger,
 		MaxLinger: cfg.ChatMaxLinger,
 		Logger:    cfg.Logger.With("component", "realtime"),

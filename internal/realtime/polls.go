@@ -403,11 +403,17 @@ func (r *room) nameOf(ctx context.Context, userID string) string {
 	return ""
 }
 
-// Reactions viewers can send.
-var reactionSet = map[string]bool{"❤️": true, "🔥": true, "😂": true, "👏": true, "😮": true, "🎉": true, "👍": true, "💯": true}
+// validReaction reports whether e is one of the reactions viewers can send.
+func validReaction(e string) bool {
+	switch e {
+	case "❤️", "🔥", "😂", "👏", "😮", "🎉", "👍", "💯":
+		return true
+	}
+	return false
+}
 
 func (r *room) react(c *client, cmd Command) error {
-	if !reactionSet[cmd.Emoji] {
+	if !validReaction(cmd.Emoji) {
 		return refuse("bad_reaction", "unknown reaction; use one of ❤️ 🔥 😂 👏 😮 🎉 👍 💯")
 	}
 	if !c.tapAllowed() {

@@ -26,6 +26,10 @@ type client struct {
 	user   User // the identity shown on its messages
 	sub    bool // subscribes to the channel
 	taps   *rate.Limiter
+	// joinIdx and slot are set when it joins: the first fan-out job it
+	// gets, and its group for big-room batching.
+	joinIdx int64
+	slot    int
 
 	ctx     context.Context // set by run before the client joins
 	writers sync.WaitGroup  // drain and close goroutines

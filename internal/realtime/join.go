@@ -34,6 +34,8 @@ func (r *room) join(c *client, since int64) {
 	r.flushLocked() // what is queued goes to the others now, and into this one's history
 	r.clients[c] = struct{}{}
 	r.listDirty = true
+	c.joinIdx, c.slot = r.fanSeq, r.slotSeq
+	r.slotSeq++
 	you := c.user
 	you.Badges = c.badges()
 	w := welcome{Type: KindWelcome, Room: r.ch.Slug, LastSeq: r.flushed, You: you, SignedIn: c.signedIn(),

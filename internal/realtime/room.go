@@ -66,6 +66,8 @@ type room struct {
 	listDirty  bool
 	fanQ       []fanJob
 	fanWake    chan struct{}
+	fanSeq     int64 // the next job's idx
+	slotSeq    int   // the next client's group number
 }
 
 func openRoom(h *Hub, ch Channel) (*room, error) {
@@ -339,7 +341,7 @@ func (r *room) scheduleFlushLocked() {
 	if r.flushTimer != nil {
 		return
 	}
-	wait := r.linger() - time.Since(r.lastFlush)
+	wait := r.hub.cfg.Linger - time.Since(r.lastFlush)
 	if wait <= 0 {
 		r.flushLocked()
 		return
@@ -352,17 +354,19 @@ func (r *room) scheduleFlushLocked() {
 	})
 }
 
-// linger is the room's batching window: Linger, stretched in big rooms so
-// that a frame write per client per window stays affordable (10,000
-// clients: MaxLinger, 200 ms by default, so five writes a second each
-// however busy the chat).
-func (r *room) linger() time.Duration {
-	l := r.hub.cfg.Linger
-	cap := r.hub.cfg.MaxLinger
-	if big := time.Duration(len(r.clients)) * cap / 10_000; big > l {
-		l = min(big, cap)
+// slots is how many groups a room of n clients writes to in turn, one
+// group per Linger tick, so that each client gets a frame once per window:
+// Linger in small rooms, stretched towards MaxLinger (200 ms) as the room
+// grows to 10,000 clients. A frame write per client per window keeps a big
+// room affordable; spreading the groups over the window keeps every burst
+// of writes short, so a message waits for its group's turn and little more.
+func (r *room) slots(n int) int {
+	cfg := r.hub.cfg
+	l := cfg.Linger
+	if big := time.Duration(n) * cfg.MaxLinger / 10_000; big > l {
+		l = min(big, cfg.MaxLinger)
 	}
-	return l
+	return max(1, int(l/cfg.Linger))
 }
 
 // flushLocked sends what is queued as one frame to every client: encoded
@@ -392,6 +396,7 @@ type fanJob struct {
 	modsOnly bool
 	events   int64
 	clients  []*client
+	idx      int64 // clients that joined later (joinIdx > idx) do not get it
 }
 
 // fanLocked hands a frame to the room's fan-out goroutine, which enqueues
@@ -407,6 +412,8 @@ func (r *room) fanLocked(j fanJob) {
 		r.listDirty = false
 	}
 	j.clients = r.list // never mutated: a change makes a new slice
+	j.idx = r.fanSeq
+	r.fanSeq++
 	r.fanQ = append(r.fanQ, j)
 	select {
 	case r.fanWake <- struct{}{}:
@@ -414,33 +421,114 @@ func (r *room) fanLocked(j fanJob) {
 	}
 }
 
+// heldJob waits for the client groups that have not had it yet.
+type heldJob struct {
+	job  fanJob
+	left int
+}
+
 func (r *room) fanLoop() {
 	defer r.wg.Done()
+	tick := time.NewTicker(r.hub.cfg.Linger)
+	defer tick.Stop()
+	var held []heldJob
+	k, cur := 1, 0
 	for {
 		select {
 		case <-r.ctx.Done():
 			return
 		case <-r.fanWake:
-		}
-		r.mu.Lock()
-		jobs := r.fanQ
-		r.fanQ = nil
-		r.mu.Unlock()
-		for _, j := range jobs {
-			for _, c := range j.clients {
-				switch {
-				case j.modsOnly && !c.moderator():
-				case j.redacted != nil && !c.moderator():
-					c.enqueue(j.redacted)
-				default:
-					c.enqueue(j.full)
+			r.mu.Lock()
+			jobs := r.fanQ
+			r.fanQ = nil
+			r.mu.Unlock()
+			for _, j := range jobs {
+				if len(held) == 0 {
+					k = r.slots(len(j.clients))
+				}
+				if k <= 1 {
+					r.deliver([]fanJob{j}, j.clients, 0, 1)
+					continue
+				}
+				held = append(held, heldJob{job: j, left: k})
+			}
+		case <-tick.C:
+			if len(held) == 0 {
+				continue
+			}
+			cur = (cur + 1) % k
+			jobs := make([]fanJob, len(held))
+			for i, h := range held {
+				jobs[i] = h.job
+			}
+			r.deliver(jobs, held[len(held)-1].job.clients, cur, k)
+			kept := held[:0]
+			for _, h := range held {
+				if h.left--; h.left > 0 {
+					kept = append(kept, h)
 				}
 			}
-			if j.events > 0 {
-				delivered := j.events * int64(len(j.clients))
-				r.hub.count(func(st *Stats) { st.Delivered += delivered })
+			held = kept
+		}
+	}
+}
+
+// deliver enqueues jobs, merged into one frame, to the clients of group
+// slot (of k); a client gets only the jobs made after it joined.
+func (r *room) deliver(jobs []fanJob, clients []*client, slot, k int) {
+	var forMods, forOthers []byte
+	merged := func(from int64, mod bool) []byte {
+		frames := make([][]byte, 0, len(jobs))
+		for _, j := range jobs {
+			switch {
+			case j.idx < from:
+			case mod:
+				frames = append(frames, j.full)
+			case j.modsOnly:
+			case j.redacted != nil:
+				frames = append(frames, j.redacted)
+			default:
+				frames = append(frames, j.full)
 			}
 		}
+		if len(frames) == 0 {
+			return nil
+		}
+		return merge(frames)
+	}
+	var events int64
+	for _, j := range jobs {
+		events += j.events
+	}
+	n := int64(0)
+	for _, c := range clients {
+		if c.slot%k != slot {
+			continue
+		}
+		mod := c.moderator()
+		var f []byte
+		switch {
+		case c.joinIdx > jobs[0].idx: // joined while these waited
+			f = merged(c.joinIdx, mod)
+		case mod:
+			if forMods == nil {
+				forMods = merged(0, true)
+			}
+			f = forMods
+		default:
+			if forOthers == nil {
+				forOthers = merged(0, false)
+			}
+			f = forOthers
+		}
+		if len(f) > 2 {
+			c.enqueue(f)
+			n++
+		}
+	}
+	if events > 0 && n > 0 {
+		delivered := events * n
+		r.hub.count(func(st *Stats) { st.Delivered += delivered })
 	}
 }
 

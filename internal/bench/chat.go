@@ -215,7 +215,7 @@ func runChat(ctx context.Context, o chatOptions, cfgs []server.Config, out io.Wr
 	fmt.Fprintf(out, "\n| measure | value |\n|---|---|\n")
 	fmt.Fprintf(out, "| messages sent | %d (%d/s) |\n", sent, o.rate)
 	fmt.Fprintf(out, "| deliveries | %d of %d (%.2f %%), %.0f per second |\n", rep.Received, want, 100*float64(rep.Received)/float64(max(want, 1)), float64(rep.Received)/o.dur.Seconds())
-	fmt.Fprintf(out, "| send → receive p50 | %.1f ms |\n| p99 | %.1f ms |\n| max | %.1f ms |\n", rep.P50, rep.P99, rep.Max)
+	fmt.Fprintf(out, "| send → receive p50 | %.1f ms |\n| p90 | %.1f ms |\n| p99 | %.1f ms |\n| max | %.1f ms |\n", rep.P50, rep.P90, rep.P99, rep.Max)
 	fmt.Fprintf(out, "| frames received per client per second | %.1f |\n", float64(rep.Frames)/float64(o.clients)/o.dur.Seconds())
 	fmt.Fprintf(out, "| server CPU while sending (all nodes) | %.2f cores |\n", cpu)
 	fmt.Fprintf(out, "| client process CPU | %.2f cores |\n", rep.CPU)
@@ -248,6 +248,7 @@ type chatReport struct {
 	Frames   int64   `json:"frames"`
 	Dropped  int64   `json:"dropped"`
 	P50      float64 `json:"p50_ms"`
+	P90      float64 `json:"p90_ms"`
 	P99      float64 `json:"p99_ms"`
 	Max      float64 `json:"max_ms"`
 	CPU      float64 `json:"cpu_cores"`
@@ -378,7 +379,7 @@ func ChatClients(ctx context.Context, args []string, out io.Writer) error {
 		}
 		return 0
 	}
-	rep.P50, rep.P99 = q(0.50), q(0.99)
+	rep.P50, rep.P90, rep.P99 = q(0.50), q(0.90), q(0.99)
 	for ms := len(hist) - 1; ms >= 0; ms-- {
 		if hist[ms] > 0 {
 			rep.Max = float64(ms)

@@ -440,6 +440,132 @@ export const steps = [
     await noCSPViolations(visitor);
     await noCSPViolations(dash);
   }],
+
+  ['moderation: on a new channel the dashboard shows the empty moderators, terms and audit log', async (ctx) => {
+    // A channel nobody has chatted in yet, so the room reads its blocked terms on the first message.
+    ctx.modSlug = `mod-${run}`;
+    const created = await ctx.creatorPage.evaluate(async (slug) => {
+      const me = await (await fetch('/api/v1/auth/me')).json();
+      const r = await fetch('/api/v1/channels', {
+        method: 'POST', headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': me.csrf_token },
+        body: JSON.stringify({ slug, display_name: `Mods ${slug}`, category: 'music' }),
+      });
+      return { status: r.status, body: await r.text() };
+    }, ctx.modSlug);
+    assert(created.status === 201 || created.status === 200, `channel created: ${created.status} ${created.body}`);
+    const dash = ctx.dashPage;
+    await dash.goto(`${BASE}/dashboard/${ctx.modSlug}`);
+    const panel = ctx.modPanel = dash.getByTestId('dash-moderation');
+    await panel.getByTestId('mod-settings').waitFor({ timeout: 15000 });
+    await panel.getByTestId('mod-moderators-empty').waitFor({ timeout: 10000 });
+    await panel.getByTestId('mod-terms-empty').waitFor({ timeout: 10000 });
+    await panel.getByText('No moderator actions yet').waitFor({ timeout: 10000 });
+    assert(await panel.getByLabel('Slow mode (seconds)').inputValue() === '0', 'slow mode starts off');
+    assert(await panel.getByLabel('Minimum follow age (minutes)').isDisabled(), 'the follow age waits for followers-only');
+    assert(await panel.getByLabel('Links').inputValue() === 'allow', 'links start allowed');
+  }],
+
+  ['moderation: a blocked term set to hold keeps a viewer message until the creator allows it from the dashboard', async (ctx) => {
+    const { dashPage: dash, modPanel: panel, annPage: viewer, creatorPage: creator } = ctx;
+    const term = `spoiler${run}`;
+    await panel.getByLabel('Word or phrase').fill(term.toUpperCase());
+    await panel.getByLabel('Action').selectOption('hold');
+    await panel.getByRole('button', { name: 'Add term' }).click();
+    const row = panel.locator(`[data-testid="blocked-term"][data-term="${term}"]`);
+    await row.waitFor({ timeout: 10000 });
+    assert((await row.textContent()).includes('held for review'), 'the term is listed, lower-cased, as held for review');
+    for (const p of [viewer, creator]) await openChannel(p, ctx.modSlug);
+    await send(viewer, `big ${term} ahead`);
+    const err = viewer.getByTestId('chat-error');
+    await err.waitFor({ timeout: 10000 });
+    assert((await err.getAttribute('data-code')) === 'held', `the viewer is told the message is held: ${await err.textContent()}`);
+    const held = panel.getByTestId('held-message').filter({ hasText: `big ${term} ahead` });
+    await held.waitFor({ timeout: 10000 });
+    assert((await held.textContent()).includes(`Ann${run}`), 'the held message names its author');
+    assert((await messageWith(creator, `big ${term} ahead`).count()) === 0, 'a held message is not in the chat');
+    await panel.scrollIntoViewIfNeeded();
+    await dash.screenshot({ path: artifact('dashboard-moderation-held.png'), fullPage: true });
+    await held.getByRole('button', { name: /^Allow/ }).click();
+    for (const p of [viewer, creator]) await messageWith(p, `big ${term} ahead`).waitFor({ timeout: 10000 });
+    await until('the held list to empty', async () => (await panel.getByTestId('held-message').count()) === 0, { timeout: 5000 });
+    // Remove the term again so the later steps are unaffected.
+    await row.getByRole('button', { name: `Remove blocked term ${term}` }).click();
+    await panel.getByTestId('mod-terms-empty').waitFor({ timeout: 10000 });
+  }],
+
+  ['moderation: slow mode from the dashboard stops a viewer\'s quick second message; a refused value shows the server\'s reason', async (ctx) => {
+    const { modPanel: panel, annPage: viewer } = ctx;
+    // A fresh page: the held message's "held" error frame carries no ref (see the report), so the
+    // first page's send would still be waiting for its answer.
+    await openChannel(viewer, ctx.modSlug);
+    const slow = panel.getByLabel('Slow mode (seconds)');
+    const save = panel.getByRole('button', { name: 'Save chat settings' });
+    await slow.fill('4000');
+    await save.click();
+    const refused = panel.getByTestId('mod-settings-error');
+    await refused.waitFor({ timeout: 10000 });
+    assert(/0 to 3600/.test(await refused.textContent()), `the server's message is shown: ${await refused.textContent()}`);
+    await slow.fill('30');
+    await save.click();
+    await panel.getByTestId('mod-settings-saved').waitFor({ timeout: 10000 });
+    await viewer.waitForTimeout(300); // the room.settings event reaches the room
+    await send(viewer, 'first under slow mode');
+    await messageWith(viewer, 'first under slow mode').waitFor({ timeout: 10000 });
+    await send(viewer, 'second too soon');
+    const err = viewer.getByTestId('chat-error');
+    await until('the slow-mode error', async () => (await err.getAttribute('data-code')) === 'slow_mode', { timeout: 10000 });
+    assert(/slow mode/i.test(await err.textContent()), `the error says so: ${await err.textContent()}`);
+    assert(await viewer.getByTestId('chat-input').inputValue() === 'second too soon', 'the refused message stays in the input');
+    // Turn slow mode off again.
+    await slow.fill('0');
+    await save.click();
+    await panel.getByTestId('mod-settings-saved').waitFor({ timeout: 10000 });
+    assert(await slow.inputValue() === '0', 'the form shows slow mode off');
+  }],
+
+  ['moderation: the creator makes a viewer a moderator from the chat and the dashboard lists them', async (ctx) => {
+    const { modPanel: panel, annPage: viewer, creatorPage: creator } = ctx;
+    const mine = messageWith(creator, 'first under slow mode');
+    assert((await viewer.getByTestId('mod-appoint').count()) === 0, 'viewers cannot appoint moderators');
+    await send(creator, 'the host speaks');
+    const own = messageWith(creator, 'the host speaks');
+    await own.waitFor({ timeout: 10000 });
+    assert((await own.getByTestId('mod-appoint').count()) === 0, 'no Make moderator on the owner\'s own message');
+    await mine.hover();
+    await mine.getByRole('button', { name: `Make Ann${run} a moderator` }).click();
+    await viewer.getByTestId('chat-notice').filter({ hasText: 'You are now a moderator.' }).waitFor({ timeout: 10000 });
+    await creator.getByTestId('chat-notice').filter({ hasText: `Ann${run} is now a moderator.` }).waitFor({ timeout: 10000 });
+    await panel.locator(`[data-testid="moderator"][data-id="${ctx.ann.id}"]`).filter({ hasText: `Ann${run}` }).waitFor({ timeout: 10000 });
+    await viewer.getByTestId('mod-delete').first().waitFor({ timeout: 10000 }); // the new moderator gets the tools
+  }],
+
+  ['moderation: the audit log lists the settings changes, the allowed message and the new moderator', async (ctx) => {
+    const { dashPage: dash, modPanel: panel } = ctx;
+    const audit = panel.getByTestId('mod-audit');
+    const actions = () => audit.getByTestId('audit-entry').evaluateAll((els) => els.map((e) => e.dataset.action));
+    await until('the audit log to list the actions', async () => {
+      const a = await actions();
+      return a.includes('mod.add') && a.includes('held.release') && a.filter((x) => x === 'settings').length >= 2;
+    }, { timeout: 10000 });
+    const a = await actions();
+    assert(a[0] === 'mod.add', `newest first: ${a}`);
+    const text = await audit.textContent();
+    assert(text.includes(`Appointed moderator Ann${run}`), 'the new moderator is named');
+    assert(text.includes(`Allowed a held message from Ann${run}`), 'the allowed message names its author');
+    assert(text.includes('slow mode 30 s'), 'the settings change is described');
+    assert((await audit.getByRole('button', { name: 'Load more' }).count()) === 0, 'one page: no Load more');
+    await panel.scrollIntoViewIfNeeded();
+    await panel.screenshot({ path: artifact('dashboard-moderation.png') });
+    // Keyboard: the settings are reachable and labelled.
+    await panel.getByLabel('Slow mode (seconds)').focus();
+    await dash.keyboard.press('Tab');
+    assert(await dash.evaluate(() => document.activeElement?.id) === 'mod-followers', 'Tab moves from slow mode to followers-only');
+    // Remove the moderator again from the dashboard.
+    await panel.getByRole('button', { name: `Remove Ann${run} as moderator` }).click();
+    await panel.getByTestId('mod-moderators-empty').waitFor({ timeout: 10000 });
+    await ctx.annPage.getByTestId('chat-notice').filter({ hasText: 'You are no longer a moderator.' }).waitFor({ timeout: 10000 });
+    for (const p of [dash, ctx.annPage, ctx.creatorPage]) await noCSPViolations(p);
+  }],
 ];
 
 export async function onFailure(ctx, step) {

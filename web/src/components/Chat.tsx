@@ -8,8 +8,9 @@ import {
   ChatClient, ChatError, MAX_MESSAGE, REACTIONS, chars, currentPoll, emoteParts, sortQuestions,
   type ChatItem, type ChatUser, type Poll, type Question, type RoomState,
 } from '../lib/chat';
+import { api } from '../lib/api';
 import { useSession } from '../lib/session';
-import { Spinner } from './ui';
+import { Spinner, errorText } from './ui';
 import * as I from './icons';
 import './chat.css';
 
@@ -100,6 +101,9 @@ function ModTools({ client, m, onError }: { client: ChatClient; m: Extract<ChatI
   const act = (cmd: Record<string, unknown> & { type: string }) => void client.command(cmd).catch(onError);
   const who = m.user.name;
   const canTarget = m.user.id !== '' && m.user.id !== client.state.you?.id && !m.user.badges?.includes('broadcaster');
+  // Only the channel's owner appoints moderators (PUT /channels/{slug}/moderators/{user_id}); guests have no account.
+  const owner = !!client.state.you?.badges?.includes('broadcaster');
+  const canAppoint = owner && canTarget && !m.user.badges?.includes('guest') && !m.user.badges?.includes('moderator');
   return (
     <span class="mod-tools" role="group" aria-label={`Moderate ${who}'s message`}>
       <button type="button" class="icon-btn tiny" data-testid="mod-delete" title="Delete message" aria-label={`Delete message from ${who}`}
@@ -112,7 +116,27 @@ function ModTools({ client, m, onError }: { client: ChatClient; m: Extract<ChatI
             onClick={() => { if (confirm(`Ban ${who} from this chat?`)) act({ type: 'ban', user_id: m.user.id, reason: 'banned from chat' }); }}>Ban</button>
         </>
       )}
+      {canAppoint && <AppointButton client={client} user={m.user} onError={onError} />}
     </span>
+  );
+}
+
+/** AppointButton makes a message's author a moderator; the room.moderator event then tells everyone. */
+function AppointButton({ client, user, onError }: { client: ChatClient; user: ChatUser; onError: (e: ChatError) => void }) {
+  const [busy, setBusy] = useState(false);
+  const appoint = async () => {
+    setBusy(true);
+    try {
+      await api.addModerator(client.slug, user.id);
+    } catch (e) {
+      onError(new ChatError('api', errorText(e)));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <button type="button" class="mod-btn" data-testid="mod-appoint" title="Make moderator" aria-label={`Make ${user.name} a moderator`}
+      disabled={busy} onClick={() => void appoint()}>Make moderator</button>
   );
 }
 
@@ -509,8 +533,8 @@ export function ChatPanel({ client, slug, popout }: { client: ChatClient; slug: 
   const [localError, setLocalError] = useState<string | undefined>();
   const [hidden, setHidden] = useState<string>('');
   const onError = (e: ChatError) => {
-    // Error frames land in state.error already; show the rest (offline, timeout) here.
-    if (e.code === 'offline' || e.code === 'timeout') setLocalError(e.message);
+    // Error frames land in state.error already; show the rest (offline, timeout, REST answers) here.
+    if (e.code === 'offline' || e.code === 'timeout' || e.code === 'api') setLocalError(e.message);
   };
   const poll = currentPoll(s.polls);
   const openQs = s.questions.filter((q) => q.state !== 'dismissed' && (s.canModerate || q.state !== 'pending')).length;

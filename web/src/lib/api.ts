@@ -1,7 +1,7 @@
 // The API client: JSON in and out, the error object of docs/API.md, and the
 // CSRF token that every mutating request made with the session cookie carries.
 import type {
-  AdminChannel, ApiToken, Broadcast, Webhook, Category, Channel, ChannelCard, CreatedChannel, Emote, Ladder, LiveStatus,
+  AdminChannel, ApiToken, AuditEntry, BlockedTerm, Broadcast, Moderator, Webhook, Category, Channel, ChannelCard, CreatedChannel, Emote, Ladder, LiveStatus,
   Me, Notification, Page, StreamKey, User,
 } from './types';
 
@@ -154,6 +154,15 @@ export class Client {
   /** putEmote adds or replaces an emote: the body is the raw image, its type the Content-Type. */
   putEmote(slug: string, name: string, file: Blob) { return this.put<Emote>(`/channels/${enc(slug)}/emotes/${enc(name)}`, file); }
   deleteEmote(slug: string, name: string) { return this.del<void>(`/channels/${enc(slug)}/emotes/${enc(name)}`); }
+
+  // Chat moderation (docs/API.md, "Realtime")
+  moderators(slug: string) { return this.get<{ moderators: Moderator[] }>(`/channels/${enc(slug)}/moderators`); }
+  addModerator(slug: string, userId: string) { return this.put<{ seq: number }>(`/channels/${enc(slug)}/moderators/${enc(userId)}`); }
+  removeModerator(slug: string, userId: string) { return this.del<{ seq: number }>(`/channels/${enc(slug)}/moderators/${enc(userId)}`); }
+  blockedTerms(slug: string) { return this.get<{ terms: BlockedTerm[]; server_terms: BlockedTerm[] }>(`/channels/${enc(slug)}/blocked-terms`); }
+  putBlockedTerm(slug: string, term: string, action: BlockedTerm['action']) { return this.put<void>(`/channels/${enc(slug)}/blocked-terms`, { term, action }); }
+  deleteBlockedTerm(slug: string, term: string) { return this.del<void>(`/channels/${enc(slug)}/blocked-terms${qs({ term })}`); }
+  audit(slug: string, cursor?: string) { return this.get<{ entries: AuditEntry[]; next?: string }>(`/channels/${enc(slug)}/audit`, { cursor }); }
 
   webhooks(slug: string) { return this.get<Page<Webhook>>(`/channels/${enc(slug)}/webhooks`); }
   createWebhook(slug: string, url: string, events: string[]) { return this.post<Webhook & { secret: string }>(`/channels/${enc(slug)}/webhooks`, { url, events }); }

@@ -27,6 +27,22 @@ describe('room state', () => {
     const last = s.messages[s.messages.length - 1];
     expect(last.kind === 'notice' && last.text).toBe('You were timed out for 10 min by Mod.');
   });
+  it('notes moderator changes, follows settings and counts moderation activity', () => {
+    let s = applyWelcome(initialState(), welcome() as never);
+    expect(s.modActivity).toBe(0);
+    s = applyEvent(s, { type: 'room.moderator', seq: 4, user_id: 'u2', added: true, mod_name: 'Bob' });
+    let last = s.messages[s.messages.length - 1];
+    expect(last.kind === 'notice' && last.text).toBe('Bob is now a moderator.');
+    expect(s.canModerate).toBe(false);
+    s = applyEvent(s, { type: 'room.moderator', seq: 5, user_id: 'u1', added: true });
+    last = s.messages[s.messages.length - 1];
+    expect(last.kind === 'notice' && last.text).toBe('You are now a moderator.');
+    expect(s.canModerate).toBe(true);
+    s = applyEvent(s, { type: 'room.settings', seq: 6, settings: { ...welcome().settings, slow_seconds: 30 } });
+    expect(s.settings?.slow_seconds).toBe(30);
+    s = applyEvent(s, { type: 'user.ban', seq: 7, user_id: 'u2' });
+    expect(s.modActivity).toBe(4);
+  });
   it('resumes with only the missed events', () => {
     let s = applyWelcome(initialState(), welcome() as never);
     s = applyWelcome(s, welcome({ resumed: true, last_seq: 4, history: [{ type: 'chat', seq: 4, id: 'm4', user: { id: 'u2', name: 'Bob' }, text: 'back', mentions: [] }] }) as never);

@@ -103,6 +103,8 @@ export interface RoomState {
   lastSeq: number;
   /** The channel's emotes, name → image URL (GET /channels/{slug}/emotes). */
   emotes: Record<string, string>;
+  /** Counts moderation events seen (settings, moderators, bans, deletions), so views of the audit log can refresh. */
+  modActivity: number;
 }
 
 export interface RoomEvent {
@@ -126,7 +128,7 @@ export function initialState(): RoomState {
   return {
     conn: 'connecting', retryAt: 0, welcomed: false, signedIn: false, canModerate: false,
     messages: [], removed: {}, polls: [], myVotes: {}, questions: [], myUpvotes: {}, held: [],
-    timedOutUntil: 0, banned: false, lastSeq: 0, emotes: {},
+    timedOutUntil: 0, banned: false, lastSeq: 0, emotes: {}, modActivity: 0,
   };
 }
 
@@ -147,6 +149,7 @@ function nameOf(s: RoomState, userId: string): string {
 }
 
 function notice(s: RoomState, ev: RoomEvent, text: string): RoomState {
+  if (ev.type === 'user.timeout' || ev.type === 'user.ban' || ev.type === 'user.unban') s = { ...s, modActivity: s.modActivity + 1 };
   return { ...s, messages: push(s.messages, { kind: 'notice', seq: ev.seq ?? 0, text, at: Number(ev.at ?? Date.now()) }) };
 }
 
@@ -206,7 +209,7 @@ export function applyEvent(s: RoomState, ev: RoomEvent): RoomState {
     }
     case 'chat.delete': {
       const target = Number(ev.target);
-      return { ...s, messages: s.messages.filter((m) => !(m.kind === 'chat' && m.seq === target)), removed: { ...s.removed, [target]: true } };
+      return { ...s, messages: s.messages.filter((m) => !(m.kind === 'chat' && m.seq === target)), removed: { ...s.removed, [target]: true }, modActivity: s.modActivity + 1 };
     }
     case 'user.timeout': {
       const uid = String(ev.user_id ?? '');
@@ -228,9 +231,14 @@ export function applyEvent(s: RoomState, ev: RoomEvent): RoomState {
       return uid && uid === you ? { ...next, banned: false, timedOutUntil: 0 } : next;
     }
     case 'room.settings':
-      return ev.settings ? { ...s, settings: ev.settings as RoomSettings } : s;
-    case 'room.moderator':
-      return ev.user_id === you && you ? { ...s, canModerate: Boolean(ev.added) } : s;
+      return ev.settings ? { ...s, settings: ev.settings as RoomSettings, modActivity: s.modActivity + 1 } : s;
+    case 'room.moderator': {
+      const uid = String(ev.user_id ?? '');
+      const mine = !!you && uid === you;
+      const name = mine ? 'You are' : `${typeof ev.mod_name === 'string' && ev.mod_name ? ev.mod_name : nameOf(s, uid)} is`;
+      const next = { ...notice(s, ev, ev.added ? `${name} now a moderator.` : `${name} no longer a moderator.`), modActivity: s.modActivity + 1 };
+      return mine ? { ...next, canModerate: Boolean(ev.added) } : next;
+    }
     case 'poll.open':
     case 'poll.tally':
     case 'poll.close': {

@@ -152,3 +152,19 @@ export interface Webhook {
 
 /** A channel chat emote (GET /channels/{slug}/emotes). */
 export interface Emote { name: string; url: string }
+
+/** A channel moderator (GET /channels/{slug}/moderators). */
+export interface Moderator { id: string; name: string }
+
+/** A blocked term: block refuses the message, hold keeps it for a moderator's review. */
+export interface BlockedTerm { term: string; action: 'block' | 'hold' }
+
+/** One moderator action of a channel's audit log (GET /channels/{slug}/audit). */
+export interface AuditEntry {
+  id: string;
+  actor_id: string;
+  action: string;
+  target?: string;
+  detail?: string;
+  created_at: string;
+}

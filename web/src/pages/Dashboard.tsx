@@ -1,6 +1,6 @@
 // The creator dashboard: create a channel, how to go live (server URL, key
 // revealed once, OBS settings), live preview and stream health, stream info
-// editable while live, profile and broadcast history.
+// editable while live, chat moderation, profile and broadcast history.
 import { useEffect, useState } from 'preact/hooks';
 import { api, ApiError } from '../lib/api';
 import { CATEGORIES, categoryName } from '../lib/categories';
@@ -12,7 +12,8 @@ import type { Broadcast, Channel, Emote, LiveStatus, StreamKey } from '../lib/ty
 import { Player } from '../components/Player';
 import { Avatar, CopyField, EmptyState, ErrorState, Field, LiveBadge, Spinner, errorText } from '../components/ui';
 import * as I from '../components/icons';
-import { ChatClient, EMOTE_NAME, currentPoll, type ChatError, type RoomState } from '../lib/chat';
+import { ChatClient, EMOTE_NAME, currentPoll, type ChatError } from '../lib/chat';
+import { ChatModeration, useRoomState } from '../components/ChatModeration';
 
 const MINE_KEY = 'lh-my-channels';
 const RTMP_KEY = 'lh-rtmp-url';
@@ -144,6 +145,9 @@ function ChannelDashboard({ initial, channels, revealed, onReveal }: DashProps) 
   const [ch, setCh] = useState(initial);
   const [now, setNow] = useState(Date.now());
   const refresh = () => api.channel(ch.slug).then(setCh, () => undefined);
+  // One room connection for the dashboard: polls and chat moderation share it.
+  const [room] = useState(() => new ChatClient(initial.slug, { emotes: false }));
+  useEffect(() => () => room.close(), [room]);
   useInterval(() => { void refresh(); setNow(Date.now()); }, ch.live ? 5_000 : 8_000);
   return (
     <div class="page dash">
@@ -191,10 +195,11 @@ function ChannelDashboard({ initial, channels, revealed, onReveal }: DashProps) 
         </div>
         <div class="dash-col">
           <StreamInfo ch={ch} onSaved={setCh} />
-          <Polls slug={ch.slug} />
+          <Polls client={room} />
         </div>
       </div>
       <GoLive ch={ch} revealed={revealed} onReveal={onReveal} />
+      <ChatModeration slug={ch.slug} client={room} />
       <History slug={ch.slug} live={ch.live} />
       <Profile ch={ch} onSaved={setCh} />
       <Emotes slug={ch.slug} />
@@ -690,10 +695,8 @@ function Webhooks({ slug }: { slug: string }) {
 const POLL_DURATIONS: Array<[number, string]> = [[30, '30 seconds'], [60, '1 minute'], [120, '2 minutes'], [300, '5 minutes'], [600, '10 minutes'], [1800, '30 minutes']];
 
 /** Polls opens polls in the channel's chat through the dashboard's own room connection. */
-function Polls({ slug }: { slug: string }) {
-  const [client] = useState(() => new ChatClient(slug, { emotes: false }));
-  const [s, setS] = useState<RoomState>(client.state);
-  useEffect(() => { const off = client.subscribe(setS); return () => { off(); client.close(); }; }, [client]);
+function Polls({ client }: { client: ChatClient }) {
+  const s = useRoomState(client);
   const [question, setQuestion] = useState('');
   const [options, setOptions] = useState(['', '']);
   const [seconds, setSeconds] = useState(60);

@@ -22,6 +22,7 @@ type Rooms interface {
 	Attach(conn *websocket.Conn, ch realtime.Channel, m realtime.Member, since int64)
 	Moderate(ctx context.Context, ch realtime.Channel, a realtime.Actor, cmd realtime.Command) (int64, error)
 	IsModerator(ch realtime.Channel, userID string) bool
+	TermsChanged(ctx context.Context, channelID string)
 }
 
 func roomOf(ch store.Channel) realtime.Channel {
@@ -226,6 +227,7 @@ func (a *API) putBlockedTerm(w http.ResponseWriter, r *http.Request) error {
 	if err := a.cfg.Store.SetBlockedTerm(r.Context(), in); err != nil {
 		return err
 	}
+	a.termsChanged(r, ch.ID)
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
@@ -238,6 +240,7 @@ func (a *API) deleteBlockedTerm(w http.ResponseWriter, r *http.Request) error {
 	if err := a.cfg.Store.RemoveBlockedTerm(r.Context(), ch.ID, r.URL.Query().Get("term")); err != nil {
 		return err
 	}
+	a.termsChanged(r, ch.ID)
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
@@ -260,6 +263,7 @@ func (a *API) adminPutBlockedTerm(w http.ResponseWriter, r *http.Request) error 
 	if err := a.cfg.Store.SetBlockedTerm(r.Context(), in); err != nil {
 		return err
 	}
+	a.termsChanged(r, "")
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
@@ -407,4 +411,11 @@ func (a *API) emote(w http.ResponseWriter, r *http.Request) {
 	h.Set("Cache-Control", "public, max-age=31536000, immutable")
 	h.Set("Content-Type", channel.ContentType(file))
 	http.ServeFile(w, r, filepath.Join(a.cfg.Emotes.Dir, file))
+}
+
+// termsChanged makes every room re-read its blocked terms before its next message.
+func (a *API) termsChanged(r *http.Request, channelID string) {
+	if a.cfg.Rooms != nil {
+		a.cfg.Rooms.TermsChanged(r.Context(), channelID)
+	}
 }

@@ -187,7 +187,7 @@ func (r *room) send(ctx context.Context, c *client, cmd Command) error {
 			return err
 		}
 	}
-	if held, err := r.checkTerms(ctx, c, text, mod); err != nil || held {
+	if held, err := r.checkTerms(ctx, c, cmd.Ref, text, mod); err != nil || held {
 		return err
 	}
 	ev, err := r.message(ctx, c, cmd, text)
@@ -284,7 +284,7 @@ func (r *room) rules(ctx context.Context, c *client, set Settings, text string) 
 
 // checkTerms applies the channel's and the server's blocked terms. A term
 // with action hold stores the message for review and tells moderators.
-func (r *room) checkTerms(ctx context.Context, c *client, text string, mod bool) (held bool, err error) {
+func (r *room) checkTerms(ctx context.Context, c *client, ref, text string, mod bool) (held bool, err error) {
 	terms, err := r.blockedTerms(ctx)
 	if err != nil {
 		return false, err
@@ -309,7 +309,7 @@ func (r *room) checkTerms(ctx context.Context, c *client, text string, mod bool)
 			return false, err
 		}
 		r.sendFrame(map[string]any{"type": KindHeld, "id": id, "user": c.user, "text": text, "term": t.Term}, true)
-		c.fail("", "held", "your message is held for a moderator's review", 0)
+		c.fail(ref, "held", "your message is held for a moderator's review", 0)
 		return true, nil
 	}
 	return false, nil

@@ -119,10 +119,15 @@ type Hub struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
-	mu    sync.Mutex
-	rooms map[string]*room
-	stats Stats
+	mu         sync.Mutex
+	rooms      map[string]*room
+	stats      Stats
+	unsubTerms func()
 }
+
+// termsSubject carries "a blocked-terms list changed" between nodes: the
+// channel's id, or "" for the server-wide list.
+const termsSubject = "livehouse.terms"
 
 // Stats counts a hub's traffic.
 type Stats struct {
@@ -164,7 +169,38 @@ func New(cfg Config) (*Hub, error) {
 		cfg.GapCheck = time.Second
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Hub{cfg: cfg, log: cfg.Logger, ctx: ctx, cancel: cancel, rooms: map[string]*room{}}, nil
+	h := &Hub{cfg: cfg, log: cfg.Logger, ctx: ctx, cancel: cancel, rooms: map[string]*room{}}
+	unsub, err := cfg.Bus.Subscribe(termsSubject, h.onTermsChanged)
+	if err != nil {
+		cancel()
+		return nil, fmt.Errorf("realtime: %w", err)
+	}
+	h.unsubTerms = unsub
+	return h, nil
+}
+
+// TermsChanged tells every node that a channel's blocked terms (or, for
+// channelID "", the server-wide ones) changed, so rooms read them again
+// before the next message instead of when their cache expires.
+func (h *Hub) TermsChanged(ctx context.Context, channelID string) {
+	if err := h.cfg.Bus.Publish(ctx, termsSubject, []byte(channelID)); err != nil {
+		h.log.Warn("realtime: blocked-terms change not published; other nodes see it within 10 s", "err", err)
+	}
+}
+
+func (h *Hub) onTermsChanged(data []byte) {
+	id := string(data)
+	h.mu.Lock()
+	var rs []*room
+	for rid, r := range h.rooms {
+		if id == "" || rid == id {
+			rs = append(rs, r)
+		}
+	}
+	h.mu.Unlock()
+	for _, r := range rs {
+		r.invalidateTerms()
+	}
 }
 
 // Close disconnects every client and stops every room.
@@ -172,6 +208,7 @@ func (h *Hub) Close() error {
 	h.mu.Lock()
 	h.cancel() // under mu: Attach adds to wg only before this
 	h.mu.Unlock()
+	h.unsubTerms()
 	h.mu.Lock()
 	rooms := make([]*room, 0, len(h.rooms))
 	for _, r := range h.rooms {

@@ -1,9 +1,13 @@
 package api
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"path/filepath"
 	"strconv"
@@ -56,7 +60,7 @@ func (a *API) chat(w http.ResponseWriter, r *http.Request) error {
 	if !strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
 		return &Error{Status: http.StatusUpgradeRequired, Code: "upgrade_required", Message: "this endpoint speaks WebSocket; see docs/REALTIME.md"}
 	}
-	conn, err := websocket.Accept(w, r, &websocket.AcceptOptions{CompressionMode: websocket.CompressionDisabled})
+	conn, err := websocket.Accept(smallReadBuffer{w}, r, &websocket.AcceptOptions{CompressionMode: websocket.CompressionDisabled})
 	if err != nil {
 		return nil // Accept has answered (403 for a foreign Origin)
 	}
@@ -419,3 +423,21 @@ func (a *API) termsChanged(r *http.Request, channelID string) {
 		a.cfg.Rooms.TermsChanged(r.Context(), channelID)
 	}
 }
+
+// smallReadBuffer hands the WebSocket a 1 KiB read buffer instead of
+// net/http's 4 KiB: clients send small frames, and a room's idle
+// connections are its memory. The 4 KiB write buffer stays, so each frame
+// still leaves in one write.
+type smallReadBuffer struct{ http.ResponseWriter }
+
+func (s smallReadBuffer) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	conn, brw, err := http.NewResponseController(s.ResponseWriter).Hijack()
+	if err != nil {
+		return nil, nil, err
+	}
+	pending, _ := brw.Reader.Peek(brw.Reader.Buffered()) // bytes the client sent after its request
+	rd := bufio.NewReaderSize(io.MultiReader(bytes.NewReader(bytes.Clone(pending)), conn), 1024)
+	return conn, bufio.NewReadWriter(rd, brw.Writer), nil
+}
+
+func (s smallReadBuffer) Unwrap() http.ResponseWriter { return s.ResponseWriter }

@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"runtime/debug"
 	"runtime/pprof"
 	"strconv"
 	"strings"
@@ -42,6 +43,7 @@ func Chat(ctx context.Context, args []string, out io.Writer) error {
 	fs.DurationVar(&o.linger, "linger", 0, "the room's frame batching window (0: the server default)")
 	fs.DurationVar(&o.maxLinger, "max-linger", 0, "the batching window of a 10,000-client room (0: the server default)")
 	fs.StringVar(&o.profile, "cpuprofile", "", "write the server's CPU profile while sending to this file")
+	fs.StringVar(&o.heapProfile, "memprofile", "", "write the server's heap profile with every client idle to this file")
 	nodes := fs.Int("nodes", 1, "1: one node on SQLite; 2: the clients spread over two nodes on PostgreSQL and NATS, "+
 		"measured against one node on the same PostgreSQL")
 	pg := fs.String("postgres-url", firstEnv("LIVEHOUSE_BENCH_POSTGRES_URL", "LIVEHOUSE_TEST_POSTGRES_URL"), "PostgreSQL for -nodes 2")
@@ -93,6 +95,7 @@ type chatOptions struct {
 	dur               time.Duration
 	linger, maxLinger time.Duration
 	profile           string
+	heapProfile       string
 }
 
 // runChat starts one server per config (the first is the sender's), spreads
@@ -136,7 +139,7 @@ func runChat(ctx context.Context, o chatOptions, cfgs []server.Config, out io.Wr
 	if err != nil {
 		return chatReport{}, err
 	}
-	runtime.GC()
+	settleMemory()
 	rss0 := processRSS()
 	self, err := os.Executable()
 	if err != nil {
@@ -158,11 +161,23 @@ func runChat(ctx context.Context, o chatOptions, cfgs []server.Config, out io.Wr
 	}
 	fmt.Fprintf(out, "%d clients connected over %d node(s) in %.1f s\n", o.clients, len(urls), time.Since(t0).Seconds())
 	time.Sleep(2 * time.Second)
-	runtime.GC()
+	settleMemory()
 	rss1 := processRSS()
 	perConn := float64(int64(rss1)-int64(rss0)) / float64(o.clients)
+	if o.heapProfile != "" {
+		f, err := os.Create(o.heapProfile)
+		if err != nil {
+			return chatReport{}, err
+		}
+		pprof.Lookup("heap").WriteTo(f, 0)
+		f.Close()
+	}
 	fmt.Fprintf(out, "server RSS: %.0f MiB before, %.0f MiB with every client idle: %.1f KiB per idle connection\n",
 		float64(rss0)/(1<<20), float64(rss1)/(1<<20), perConn/1024)
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	fmt.Fprintf(out, "Go memory with the clients idle: heap in use %.0f MiB, goroutine stacks %.0f MiB, goroutines %d\n",
+		float64(ms.HeapInuse)/(1<<20), float64(ms.StackInuse)/(1<<20), runtime.NumGoroutine())
 
 	sender, err := dialChat(ctx, urls[0], token)
 	if err != nil {
@@ -389,4 +404,14 @@ func ChatClients(ctx context.Context, args []string, out io.Writer) error {
 	b, _ := json.Marshal(rep)
 	fmt.Fprintln(out, string(b))
 	return nil
+}
+
+// settleMemory brings the heap to where a long-idle server keeps it: each
+// GC halves goroutine stacks that use under a quarter of their size, and
+// FreeOSMemory returns freed pages, so RSS counts what is live.
+func settleMemory() {
+	for range 4 {
+		runtime.GC()
+	}
+	debug.FreeOSMemory()
 }

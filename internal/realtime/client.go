@@ -31,8 +31,9 @@ type client struct {
 	joinIdx int64
 	slot    int
 
-	ctx     context.Context // set by run before the client joins
-	writers sync.WaitGroup  // drain and close goroutines
+	ctx     context.Context // set by setup before the client joins
+	cancel  context.CancelFunc
+	writers sync.WaitGroup // drain and close goroutines
 
 	mu      sync.Mutex
 	queue   [][]byte
@@ -139,20 +140,22 @@ func (c *client) kick(code websocket.StatusCode, reason string) {
 	}()
 }
 
-// run serves the connection: this goroutine reads commands; frames are
-// written by drain.
-func (c *client) run(ctx context.Context, since int64) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	c.ctx = ctx
+// setup joins the room: the welcome, then the room's frames.
+func (c *client) setup(ctx context.Context, since int64) {
+	c.ctx, c.cancel = context.WithCancel(ctx)
 	c.conn.SetReadLimit(maxFrame)
 	if c.signedIn() && c.room.hub.cfg.Subscriptions != nil {
-		c.sub = c.room.hub.cfg.Subscriptions.IsSubscriber(ctx, c.room.ch.ID, c.member.User.ID)
+		c.sub = c.room.hub.cfg.Subscriptions.IsSubscriber(c.ctx, c.room.ch.ID, c.member.User.ID)
 	}
 	c.room.join(c, since)
-	err := c.readLoop(ctx)
+}
+
+// run reads commands until the connection ends; frames are written by drain.
+func (c *client) run() error {
+	defer c.cancel()
+	err := c.readLoop(c.ctx)
 	c.room.leave(c) // kicks: the close handshake ends any write in flight
-	cancel()
+	c.cancel()
 	c.writers.Wait()
 	return err
 }

@@ -253,14 +253,36 @@ type Member struct {
 // the client leaves, the server closes, or the client misbehaves beyond
 // the rules. since > 0 resumes after that sequence number.
 func (h *Hub) Serve(ctx context.Context, conn *websocket.Conn, ch Channel, m Member, since int64) error {
-	r, err := h.room(ch)
+	// Opening the room and building the welcome run deep call chains
+	// (queries, JSON). They run on a goroutine of their own, so the stack of
+	// this one, which then only waits in Read for the connection's life,
+	// stays small: an idle connection's cost is mostly its stack.
+	var c *client
+	var err error
+	onSide(func() {
+		var r *room
+		if r, err = h.room(ch); err != nil {
+			return
+		}
+		c = newClient(r, conn, m)
+		c.setup(ctx, since)
+	})
 	if err != nil {
 		conn.Close(websocket.StatusTryAgainLater, "chat is unavailable right now; reconnect in a few seconds")
 		return err
 	}
-	c := newClient(r, conn, m)
-	defer h.release(r)
-	return c.run(ctx, since)
+	defer h.release(c.room)
+	return c.run()
+}
+
+// onSide runs fn on another goroutine and waits for it.
+func onSide(fn func()) {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		fn()
+	}()
+	<-done
 }
 
 // Attach serves the connection in the room on a goroutine of the hub's

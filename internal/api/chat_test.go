@@ -113,6 +113,12 @@ func TestModerationEndpointsCheckOwnership(t *testing.T) {
 		if r := other.do(t, req{method: "PUT", path: "/api/v1/channels/modded/blocked-terms", body: map[string]string{"term": "x", "action": "explode"}}); r.status != 400 {
 			t.Errorf("bad action = %s", r)
 		}
+		if held := want(t, other.get(t, "/api/v1/channels/modded/held"), 200).json(t)["held"].([]any); len(held) != 0 {
+			t.Errorf("held = %v", held)
+		}
+		if r := ts.anon().get(t, "/api/v1/channels/modded/held"); r.status != 401 {
+			t.Errorf("anonymous held list = %s", r)
+		}
 		if r := other.get(t, "/api/v1/channels/modded/audit"); r.status != 403 {
 			t.Errorf("moderator reads the audit log = %s", r)
 		}

@@ -52,6 +52,7 @@ func (a *API) routes() []Route {
 		{Method: "PUT", Path: "/channels/{slug}/moderators/{user_id}", Access: SignedIn, handler: a.addModerator},
 		{Method: "DELETE", Path: "/channels/{slug}/moderators/{user_id}", Access: SignedIn, handler: a.removeModerator},
 		{Method: "GET", Path: "/channels/{slug}/audit", Access: SignedIn, handler: a.auditLog},
+		{Method: "GET", Path: "/channels/{slug}/held", Access: SignedIn, handler: a.heldMessages},
 		{Method: "GET", Path: "/channels/{slug}/blocked-terms", Access: SignedIn, handler: a.listBlockedTerms},
 		{Method: "PUT", Path: "/channels/{slug}/blocked-terms", Access: SignedIn, handler: a.putBlockedTerm},
 		{Method: "DELETE", Path: "/channels/{slug}/blocked-terms", Access: SignedIn, handler: a.deleteBlockedTerm},

@@ -441,3 +441,26 @@ func (s smallReadBuffer) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 }
 
 func (s smallReadBuffer) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+// heldMessages lists the messages waiting for a moderator's review, for a
+// moderator who was not connected when they were held.
+func (a *API) heldMessages(w http.ResponseWriter, r *http.Request) error {
+	ch, _, err := a.modChannel(r, false)
+	if err != nil {
+		return err
+	}
+	hs, err := a.cfg.Store.HeldMessages(r.Context(), ch.ID, store.MaxPageLimit)
+	if err != nil {
+		return err
+	}
+	type held struct {
+		store.HeldMessage
+		Message jsonRaw `json:"message"`
+	}
+	out := make([]held, 0, len(hs))
+	for _, h := range hs {
+		out = append(out, held{HeldMessage: h, Message: jsonRaw(h.Payload)})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"held": out})
+	return nil
+}

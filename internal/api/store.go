@@ -49,6 +49,7 @@ type Store interface {
 	Moderators(ctx context.Context, channelID string) ([]string, error)
 	AuditLog(ctx context.Context, channelID string, page store.Page) ([]store.AuditEntry, string, error)
 	BlockedTerms(ctx context.Context, channelID string) ([]store.BlockedTerm, error)
+	HeldMessages(ctx context.Context, channelID string, limit int) ([]store.HeldMessage, error)
 	SetBlockedTerm(ctx context.Context, t store.BlockedTerm) error
 	RemoveBlockedTerm(ctx context.Context, channelID, term string) error
 	SetEmote(ctx context.Context, channelID, name, file string) (string, error)

@@ -5,8 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
-	"fmt"
 	"sync"
 	"time"
 	"unicode/utf8"
@@ -217,17 +215,8 @@ func (c *client) readLoop(ctx context.Context) error {
 	for {
 		typ, data, err := c.conn.Read(ctx)
 		if err != nil {
-			var ce websocket.CloseError
-			switch {
-			case errors.As(err, &ce), errors.Is(err, context.Canceled):
-				return nil
-			case websocket.CloseStatus(err) == websocket.StatusMessageTooBig:
-				return nil
-			}
-			if isTooBig(err) {
-				c.conn.Close(websocket.StatusMessageTooBig, fmt.Sprintf("frame too large: at most %d bytes", maxFrame))
-				return nil
-			}
+			// The client left, the hub closed, or the frame was over the
+			// read limit: coder/websocket has answered that with 1009.
 			return nil
 		}
 		if typ != websocket.MessageText {
@@ -246,11 +235,6 @@ func (c *client) readLoop(ctx context.Context) error {
 		}
 		c.room.handle(ctx, c, cmd)
 	}
-}
-
-func isTooBig(err error) bool {
-	return err != nil && (websocket.CloseStatus(err) == websocket.StatusMessageTooBig ||
-		containsFold(err.Error(), "read limited"))
 }
 
 func trimErr(err error) string {

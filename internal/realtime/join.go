@@ -121,10 +121,6 @@ func (r *room) isVIP(userID string) bool {
 	return false
 }
 
-func containsFold(s, sub string) bool {
-	return strings.Contains(strings.ToLower(s), strings.ToLower(sub))
-}
-
 // isEmoteOnly reports whether text is only :emotes: and emoji.
 func isEmoteOnly(text string) bool {
 	for _, f := range strings.Fields(text) {

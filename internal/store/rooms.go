@@ -143,18 +143,6 @@ func (s *Store) BroadcastEvents(ctx context.Context, broadcastID string, afterMe
 	return evs, nil
 }
 
-// PruneRoomEvents deletes room events created before cutoff, keeping the
-// newest keep events of every room.
-func (s *Store) PruneRoomEvents(ctx context.Context, cutoff time.Time, keep int) (int, error) {
-	res, err := s.db.ExecContext(ctx, `DELETE FROM room_events WHERE created_at < $1 AND seq <= (
-		SELECT r.last_seq - $2 FROM rooms r WHERE r.channel_id = room_events.channel_id)`, toMillis(cutoff), keep)
-	if err != nil {
-		return 0, fmt.Errorf("prune room events: %w", err)
-	}
-	n, err := res.RowsAffected()
-	return int(n), err
-}
-
 // RoomSettings returns the room's settings JSON ("{}" when never set).
 func (s *Store) RoomSettings(ctx context.Context, channelID string) (string, error) {
 	var v string

@@ -20,12 +20,17 @@ func (a *API) thumbnail(w http.ResponseWriter, r *http.Request) {
 	http.ServeFile(w, r, filepath.Join(a.cfg.ThumbnailDir, slug+".jpg"))
 }
 
-// avatar serves an uploaded avatar. Names are random per upload, so the
-// files are immutable; the sandbox CSP keeps a browser from treating one as
-// a document even if it were opened directly.
+// avatar serves an uploaded avatar.
 func (a *API) avatar(w http.ResponseWriter, r *http.Request) {
+	serveUpload(w, r, a.cfg.Avatars.Dir)
+}
+
+// serveUpload serves an uploaded image (avatar or emote) from dir. Names
+// are random per upload, so the files are immutable; the sandbox CSP keeps
+// a browser from treating one as a document even if it were opened directly.
+func serveUpload(w http.ResponseWriter, r *http.Request, dir string) {
 	file := r.PathValue("file")
-	if !channel.ValidAvatarName(file) || a.cfg.Avatars.Dir == "" {
+	if !channel.ValidAvatarName(file) || dir == "" {
 		http.NotFound(w, r)
 		return
 	}
@@ -33,5 +38,5 @@ func (a *API) avatar(w http.ResponseWriter, r *http.Request) {
 	h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
 	h.Set("Cache-Control", "public, max-age=31536000, immutable")
 	h.Set("Content-Type", channel.ContentType(file))
-	http.ServeFile(w, r, filepath.Join(a.cfg.Avatars.Dir, file))
+	http.ServeFile(w, r, filepath.Join(dir, file))
 }

@@ -9,7 +9,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -403,18 +402,9 @@ func (a *API) deleteEmote(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// emote serves an emote image: immutable, sandboxed.
+// emote serves an emote image, like avatars.
 func (a *API) emote(w http.ResponseWriter, r *http.Request) {
-	file := r.PathValue("file")
-	if !channel.ValidAvatarName(file) || a.cfg.Emotes.Dir == "" {
-		http.NotFound(w, r)
-		return
-	}
-	h := w.Header()
-	h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
-	h.Set("Cache-Control", "public, max-age=31536000, immutable")
-	h.Set("Content-Type", channel.ContentType(file))
-	http.ServeFile(w, r, filepath.Join(a.cfg.Emotes.Dir, file))
+	serveUpload(w, r, a.cfg.Emotes.Dir)
 }
 
 // termsChanged makes every room re-read its blocked terms before its next message.

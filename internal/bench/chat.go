@@ -25,6 +25,7 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/livehouse/livehouse/internal/account"
+	"github.com/livehouse/livehouse/internal/livetest"
 	"github.com/livehouse/livehouse/internal/server"
 	"github.com/livehouse/livehouse/internal/store"
 )
@@ -63,7 +64,7 @@ func Chat(ctx context.Context, args []string, out io.Writer) error {
 	}
 	var res [2]chatReport
 	for i, n := range []int{1, 2} {
-		dsn, drop, err := benchSchema(ctx, *pg)
+		dsn, drop, err := livetest.PostgresSchema(ctx, *pg, "livehouse_bench")
 		if err != nil {
 			return err
 		}

@@ -2,7 +2,6 @@ package bench
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"flag"
 	"fmt"
@@ -15,8 +14,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-
-	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver for the bench schema
 
 	"github.com/livehouse/livehouse/internal/livetest"
 	"github.com/livehouse/livehouse/internal/store"
@@ -134,7 +131,7 @@ func benchEngine(ctx context.Context, o directoryOptions, eng string) ([]queryRe
 			return nil, 0, errNoPostgres
 		}
 		var drop func()
-		if dsn, drop, err = benchSchema(ctx, o.postgresURL); err != nil {
+		if dsn, drop, err = livetest.PostgresSchema(ctx, o.postgresURL, "livehouse_bench"); err != nil {
 			return nil, 0, err
 		}
 		defer drop()
@@ -206,32 +203,6 @@ func timeQuery(ctx context.Context, client *http.Client, base string, path func(
 	at := func(q float64) time.Duration { return lat[min(len(lat)-1, int(q*float64(len(lat))))] }
 	r.p50, r.p90, r.p99, r.max = at(0.50), at(0.90), at(0.99), lat[len(lat)-1]
 	return r, nil
-}
-
-// benchSchema makes a schema of its own on the PostgreSQL server and
-// returns a dsn selecting it, and a func that drops it.
-func benchSchema(ctx context.Context, base string) (string, func(), error) {
-	db, err := sql.Open("pgx", base)
-	if err != nil {
-		return "", nil, fmt.Errorf("postgres: %w", err)
-	}
-	schema := fmt.Sprintf("livehouse_bench_%d", time.Now().UnixNano())
-	if _, err := db.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
-		db.Close()
-		return "", nil, fmt.Errorf("postgres: create schema: %w", err)
-	}
-	u, err := url.Parse(base)
-	if err != nil {
-		db.Close()
-		return "", nil, err
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String(), func() {
-		db.ExecContext(context.Background(), "DROP SCHEMA "+schema+" CASCADE") //nolint:errcheck
-		db.Close()
-	}, nil
 }
 
 // seedDirectory makes the synthetic channels and puts o.live of them on the

@@ -2,11 +2,9 @@ package e2e
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,8 +15,8 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
-	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver, for the schema
 
+	"github.com/livehouse/livehouse/internal/livetest"
 	"github.com/livehouse/livehouse/internal/store"
 )
 
@@ -165,7 +163,11 @@ func TestTwoNodesShareOneRoomOverPostgresAndNATS(t *testing.T) {
 	if pgURL == "" || natsURL == "" {
 		t.Skip("cluster test skipped: set LIVEHOUSE_TEST_POSTGRES_URL and LIVEHOUSE_TEST_NATS_URL (.ci/run does)")
 	}
-	dsn := freshSchema(t, pgURL)
+	dsn, drop, err := livetest.PostgresSchema(t.Context(), pgURL, "livehouse_cluster")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(drop)
 	bin := filepath.Join(t.TempDir(), "livehouse")
 	if out, err := exec.Command("go", "build", "-o", bin, "../../cmd/livehouse").CombinedOutput(); err != nil {
 		t.Fatalf("build: %v\n%s", err, out)
@@ -244,27 +246,4 @@ func TestTwoNodesShareOneRoomOverPostgresAndNATS(t *testing.T) {
 		t.Errorf("the nodes disagree:\nA:\n%s\nB:\n%s", strings.Join(ea, "\n"), strings.Join(eb, "\n"))
 	}
 	_ = viewer
-}
-
-// freshSchema returns a dsn whose search_path is a new, empty schema.
-func freshSchema(t *testing.T, base string) string {
-	t.Helper()
-	db, err := sql.Open("pgx", base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	schema := fmt.Sprintf("livehouse_cluster_%d", time.Now().UnixNano())
-	if _, err := db.Exec("CREATE SCHEMA " + schema); err != nil {
-		db.Close()
-		t.Fatalf("create schema: %v", err)
-	}
-	t.Cleanup(func() {
-		db.Exec("DROP SCHEMA " + schema + " CASCADE")
-		db.Close()
-	})
-	u, _ := url.Parse(base)
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
 }

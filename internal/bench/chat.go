@@ -105,39 +105,23 @@ func runChat(ctx context.Context, o chatOptions, cfgs []server.Config, out io.Wr
 	var urls []string
 	var first *server.Server
 	for i, cfg := range cfgs {
-		dir, err := os.MkdirTemp("", "livehouse-bench-chat-")
-		if err != nil {
-			return chatReport{}, err
-		}
-		defer os.RemoveAll(dir)
-		cfg.HTTPAddr, cfg.RTMPAddr, cfg.DataDir = "127.0.0.1:0", "127.0.0.1:0", dir
 		cfg.ChatLinger, cfg.ChatMaxLinger = o.linger, o.maxLinger
-		cfg.ChatJoinLimit = account.Rate{Burst: 1 << 30, Every: time.Nanosecond}
-		cfg.Logger = slog.New(slog.DiscardHandler)
-		srv, err := server.New(ctx, cfg)
+		srv, stop, err := startRoomServer(ctx, cfg)
 		if err != nil {
 			return chatReport{}, err
 		}
-		if err := srv.Start(); err != nil {
-			srv.Close()
-			return chatReport{}, err
-		}
-		defer srv.Close()
+		defer stop()
 		if i == 0 {
 			first = srv
 		}
 		urls = append(urls, "ws://"+srv.HTTPAddr()+"/api/v1/channels/benchroom/chat")
 	}
 	st := first.Store()
-	owner, err := st.CreateUser(ctx, store.NewUser{Email: "bench@example.com", DisplayName: "bench", PasswordHash: "x", Role: store.RoleCreator})
+	owner, token, err := benchUser(ctx, st, "bench", store.RoleCreator)
 	if err != nil {
 		return chatReport{}, err
 	}
 	if _, _, err := st.CreateChannelWith(ctx, store.NewChannel{Slug: "benchroom", OwnerID: owner.ID}); err != nil {
-		return chatReport{}, err
-	}
-	token, err := st.CreateAuthSession(ctx, owner.ID, time.Now().Add(time.Hour))
-	if err != nil {
 		return chatReport{}, err
 	}
 	settleMemory()
@@ -415,4 +399,39 @@ func settleMemory() {
 		runtime.GC()
 	}
 	debug.FreeOSMemory()
+}
+
+// startRoomServer starts a server for the room benchmarks on loopback, in a
+// temporary data directory, with the per-network chat connection budget
+// lifted: every benchmark client connects from 127.0.0.1. stop closes it
+// and removes the directory.
+func startRoomServer(ctx context.Context, cfg server.Config) (*server.Server, func(), error) {
+	dir, err := os.MkdirTemp("", "livehouse-bench-room-")
+	if err != nil {
+		return nil, nil, err
+	}
+	cfg.HTTPAddr, cfg.RTMPAddr, cfg.DataDir = "127.0.0.1:0", "127.0.0.1:0", dir
+	cfg.ChatJoinLimit = account.Rate{Burst: 1 << 30, Every: time.Nanosecond}
+	cfg.Logger = slog.New(slog.DiscardHandler)
+	srv, err := server.New(ctx, cfg)
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, nil, err
+	}
+	if err := srv.Start(); err != nil {
+		srv.Close()
+		os.RemoveAll(dir)
+		return nil, nil, err
+	}
+	return srv, func() { srv.Close(); os.RemoveAll(dir) }, nil
+}
+
+// benchUser makes a signed-in account and returns its session token.
+func benchUser(ctx context.Context, st *store.Store, name, role string) (store.User, string, error) {
+	u, err := st.CreateUser(ctx, store.NewUser{Email: name + "@bench.example", DisplayName: name, PasswordHash: "x", Role: role})
+	if err != nil {
+		return u, "", err
+	}
+	tok, err := st.CreateAuthSession(ctx, u.ID, time.Now().Add(time.Hour))
+	return u, tok, err
 }

@@ -8,7 +8,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -39,25 +38,18 @@ func Poll(ctx context.Context, args []string, out io.Writer) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	// Every voter connects from 127.0.0.1 here, so the per-address budget
+	// (meant for one household, not a whole audience) is lifted too.
+	srv, stop, err := startRoomServer(ctx, server.Config{ChatPerIP: account.Rate{Burst: 1 << 30, Every: time.Nanosecond}})
+	if err != nil {
+		return err
+	}
+	defer stop()
 	dir, err := os.MkdirTemp("", "livehouse-bench-poll-")
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	// Every voter connects from 127.0.0.1 here, so the per-address budget
-	// (meant for one household, not a whole audience) is lifted.
-	srv, err := server.New(ctx, server.Config{HTTPAddr: "127.0.0.1:0", RTMPAddr: "127.0.0.1:0", DataDir: dir,
-		ChatJoinLimit: account.Rate{Burst: 1 << 30, Every: time.Nanosecond},
-		ChatPerIP:     account.Rate{Burst: 1 << 30, Every: time.Nanosecond},
-		Logger:        slog.New(slog.DiscardHandler)})
-	if err != nil {
-		return err
-	}
-	if err := srv.Start(); err != nil {
-		srv.Close()
-		return err
-	}
-	defer srv.Close()
 	st := srv.Store()
 	fmt.Fprintf(out, "# livehouse bench poll -voters %d -window %s\n\n", *voters, *window)
 	fmt.Fprintf(out, "machine: %d CPUs, %s/%s, load average %s at start; server and voters share the CPUs\n\n",
@@ -155,15 +147,6 @@ func Poll(ctx context.Context, args []string, out io.Writer) error {
 		return errors.New("bench poll: the counts disagree")
 	}
 	return nil
-}
-
-func benchUser(ctx context.Context, st *store.Store, name, role string) (store.User, string, error) {
-	u, err := st.CreateUser(ctx, store.NewUser{Email: name + "@bench.example", DisplayName: name, PasswordHash: "x", Role: role})
-	if err != nil {
-		return u, "", err
-	}
-	tok, err := st.CreateAuthSession(ctx, u.ID, time.Now().Add(time.Hour))
-	return u, tok, err
 }
 
 type pollReport struct {

@@ -9,22 +9,13 @@ import {
   type ChatItem, type ChatUser, type Poll, type Question, type RoomState,
 } from '../lib/chat';
 import { api } from '../lib/api';
+import { useRoom } from '../lib/hooks';
 import { useSession } from '../lib/session';
 import { Spinner, errorText } from './ui';
 import * as I from './icons';
 import './chat.css';
 
 export { ChatClient };
-
-/** useRoom follows a client's state. */
-export function useRoom(client: ChatClient): RoomState {
-  const [s, setS] = useState(client.state);
-  useEffect(() => {
-    setS(client.state);
-    return client.subscribe(setS);
-  }, [client]);
-  return s;
-}
 
 /** useClient opens a room connection for the component's lifetime. */
 export function useClient(slug: string): ChatClient {

@@ -6,20 +6,10 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { api } from '../lib/api';
 import type { ChatClient, ChatError, RoomSettings, RoomState } from '../lib/chat';
 import { dateTime } from '../lib/format';
-import { useAsync, type Async } from '../lib/hooks';
+import { useAsync, useRoom, type Async } from '../lib/hooks';
 import type { AuditEntry, BlockedTerm, Moderator } from '../lib/types';
 import { EmptyState, ErrorState, Field, Spinner, errorText } from './ui';
 import './moderation.css';
-
-/** useRoomState follows a room client's state. */
-export function useRoomState(client: ChatClient): RoomState {
-  const [s, setS] = useState(client.state);
-  useEffect(() => {
-    setS(client.state);
-    return client.subscribe(setS);
-  }, [client]);
-  return s;
-}
 
 /** useOnChange calls fn when value changes after the first render. */
 function useOnChange(value: unknown, fn: () => void, delay = 0) {
@@ -37,7 +27,7 @@ interface Props { slug: string; client: ChatClient }
 
 /** ChatModeration is the dashboard panel; the client is the dashboard's room connection. */
 export function ChatModeration({ slug, client }: Props) {
-  const s = useRoomState(client);
+  const s = useRoom(client);
   const owner = !!s.you?.badges?.includes('broadcaster');
   const mods = useAsync(() => api.moderators(slug).then((r) => r.moderators ?? []), [slug]);
   useOnChange(s.modActivity, mods.reload, 200);

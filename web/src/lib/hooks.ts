@@ -1,4 +1,5 @@
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
+import type { ChatClient, RoomState } from './chat';
 
 export interface Async<T> {
   data?: T;
@@ -44,4 +45,14 @@ export function useInterval(fn: () => void, ms: number | null): void {
 
 export function useTitle(title: string): void {
   useEffect(() => { document.title = title ? `${title} · Livehouse` : 'Livehouse'; }, [title]);
+}
+
+/** useRoom follows a room client's state (web/src/lib/chat.ts). */
+export function useRoom(client: ChatClient): RoomState {
+  const [s, setS] = useState(client.state);
+  useEffect(() => {
+    setS(client.state);
+    return client.subscribe(setS);
+  }, [client]);
+  return s;
 }

@@ -5,7 +5,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { api, ApiError } from '../lib/api';
 import { CATEGORIES, categoryName } from '../lib/categories';
 import { dateTime, duration, parseTags, slugify, uptime, viewersLabel } from '../lib/format';
-import { useAsync, useInterval, useTitle } from '../lib/hooks';
+import { useAsync, useInterval, useRoom, useTitle } from '../lib/hooks';
 import { navigate } from '../lib/router';
 import { useSession, useToasts } from '../lib/session';
 import type { Broadcast, Channel, Emote, LiveStatus, StreamKey } from '../lib/types';
@@ -13,7 +13,7 @@ import { Player } from '../components/Player';
 import { Avatar, CopyField, EmptyState, ErrorState, Field, LiveBadge, Spinner, errorText } from '../components/ui';
 import * as I from '../components/icons';
 import { ChatClient, EMOTE_NAME, currentPoll, type ChatError } from '../lib/chat';
-import { ChatModeration, useRoomState } from '../components/ChatModeration';
+import { ChatModeration } from '../components/ChatModeration';
 
 const MINE_KEY = 'lh-my-channels';
 const RTMP_KEY = 'lh-rtmp-url';
@@ -696,7 +696,7 @@ const POLL_DURATIONS: Array<[number, string]> = [[30, '30 seconds'], [60, '1 min
 
 /** Polls opens polls in the channel's chat through the dashboard's own room connection. */
 function Polls({ client }: { client: ChatClient }) {
-  const s = useRoomState(client);
+  const s = useRoom(client);
   const [question, setQuestion] = useState('');
   const [options, setOptions] = useState(['', '']);
   const [seconds, setSeconds] = useState(60);

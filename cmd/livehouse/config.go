@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/livehouse/livehouse/internal/hls"
+	"github.com/livehouse/livehouse/internal/payment"
 	"github.com/livehouse/livehouse/internal/server"
 	"github.com/livehouse/livehouse/internal/store"
 	"github.com/livehouse/livehouse/internal/transcode"
@@ -26,6 +27,8 @@ type options struct {
 	grace, partTarget, segmentMin, readTimeout        time.Duration
 	secureCookies, trustProxy, webhooksPrivate        bool
 	natsURL                                           string
+	noSandbox                                         bool
+	stripeSecret, stripeWebhookSecret                 string
 }
 
 type stringList []string
@@ -56,6 +59,10 @@ func newFlagSet(name string, stderr io.Writer, o *options, withServer bool) *fla
 		fs.BoolVar(&o.trustProxy, "trust-proxy", envBool("LIVEHOUSE_TRUST_PROXY"), "take client addresses from X-Forwarded-For, for rate limits; only behind a proxy that sets it (env LIVEHOUSE_TRUST_PROXY)")
 		fs.StringVar(&o.natsURL, "nats-url", env("LIVEHOUSE_NATS_URL", ""), "NATS server (nats://host:4222) carrying chat between nodes; empty: this process only (env LIVEHOUSE_NATS_URL)")
 		fs.BoolVar(&o.webhooksPrivate, "webhooks-allow-private", envBool("LIVEHOUSE_WEBHOOKS_ALLOW_PRIVATE"), "let webhooks call loopback and private addresses (env LIVEHOUSE_WEBHOOKS_ALLOW_PRIVATE)")
+		fs.BoolVar(&o.noSandbox, "no-sandbox-payments", envBool("LIVEHOUSE_NO_SANDBOX_PAYMENTS"), "turn off the sandbox payment provider and its test cards (env LIVEHOUSE_NO_SANDBOX_PAYMENTS)")
+		// Secrets come from the environment only, so they never show in a process list.
+		o.stripeSecret = os.Getenv("LIVEHOUSE_STRIPE_SECRET_KEY")
+		o.stripeWebhookSecret = os.Getenv("LIVEHOUSE_STRIPE_WEBHOOK_SECRET")
 	}
 	return fs
 }
@@ -151,8 +158,21 @@ func (o *options) serverConfig(logger *slog.Logger) (server.Config, error) {
 		FFmpegPath:          o.ffmpeg,
 		Grace:               o.grace,
 		RTMPReadTimeout:     o.readTimeout,
+		NoSandbox:           o.noSandbox,
+		Stripe:              o.stripe(),
 		Logger:              logger,
 	}, nil
+}
+
+// stripe configures the Stripe provider from LIVEHOUSE_STRIPE_SECRET_KEY and
+// LIVEHOUSE_STRIPE_WEBHOOK_SECRET; Checkout returns buyers to the wallet page.
+func (o *options) stripe() payment.Stripe {
+	if o.stripeSecret == "" {
+		return payment.Stripe{}
+	}
+	_, base := o.urls()
+	return payment.Stripe{SecretKey: o.stripeSecret, WebhookSecret: o.stripeWebhookSecret,
+		SuccessURL: base + "/account/wallet?checkout=done", CancelURL: base + "/account/wallet?checkout=cancelled"}
 }
 
 // urls returns the RTMP server URL and the playback URL base that users see.

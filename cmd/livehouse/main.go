@@ -5,6 +5,7 @@
 //	livehouse channel rotate-key <slug>  replace a channel's stream key
 //	livehouse channel list               list channels (never their keys)
 //	livehouse admin create <email>       make (or promote) an admin account
+//	livehouse ledger verify              check every ledger invariant; exit 1 on a breach
 //	livehouse bench <startup|latency|transcode|origin>   measure the figures in docs/BENCHMARKS.md
 package main
 
@@ -27,6 +28,7 @@ Usage:
   livehouse channel rotate-key <slug> [flags] replace a channel's stream key (the old one stops working)
   livehouse channel list [flags]              list channels (keys are never shown again)
   livehouse admin create <email> [flags]      make an admin account (prints a one-time password) or promote one
+  livehouse ledger verify [flags]             check every money invariant; exits 1 on any breach
   livehouse bench <name> [flags]              run a benchmark: startup, latency, transcode, origin
 
 Run "livehouse <command> -h" for a command's flags. Every flag can also be set
@@ -40,6 +42,9 @@ func main() {
 	if err != nil {
 		if !errors.Is(err, flag.ErrHelp) {
 			fmt.Fprintln(os.Stderr, "livehouse:", err)
+		}
+		if errors.Is(err, errBreach) {
+			os.Exit(1)
 		}
 		os.Exit(2)
 	}
@@ -57,6 +62,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return channel(ctx, args[1:], stdout, stderr)
 	case "admin":
 		return admin(ctx, args[1:], stdout, stderr)
+	case "ledger":
+		return ledger(ctx, args[1:], stdout, stderr)
 	case "bench":
 		return runBench(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":

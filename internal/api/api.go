@@ -18,6 +18,7 @@ import (
 	"github.com/livehouse/livehouse/internal/account"
 	"github.com/livehouse/livehouse/internal/channel"
 	"github.com/livehouse/livehouse/internal/live"
+	"github.com/livehouse/livehouse/internal/money"
 	"github.com/livehouse/livehouse/internal/transcode"
 	"github.com/livehouse/livehouse/web"
 )
@@ -67,6 +68,17 @@ type Config struct {
 	// HeartbeatLimit bounds heartbeats per client address; zero means 120 at
 	// once, then 10 per second (many viewers can share an address).
 	HeartbeatLimit account.Rate
+	// Money runs coins, gifts, tips, subscriptions, ads and payouts;
+	// MoneyStore is what its endpoints read. Nil answers 503.
+	Money      *money.Service
+	MoneyStore MoneyStore
+	// StripeWebhook verifies Stripe's webhooks; nil when Stripe is off.
+	StripeWebhook WebhookParser
+	// Clock tells the broadcast on the air (leaderboards per broadcast).
+	Clock money.StreamClock
+	// MoneyLimit bounds money requests per account; zero means 40 at
+	// once, then 20 per second.
+	MoneyLimit account.Rate
 	// MaxChannelsPerUser caps the channels one user can create; default 5.
 	MaxChannelsPerUser int
 	Logger             *slog.Logger
@@ -86,8 +98,12 @@ func NewRouter(cfg Config) http.Handler {
 	if cfg.MaxChannelsPerUser <= 0 {
 		cfg.MaxChannelsPerUser = 5
 	}
+	if cfg.MoneyLimit == (account.Rate{}) {
+		cfg.MoneyLimit = account.Rate{Burst: 40, Every: 50 * time.Millisecond}
+	}
 	a := &API{cfg: cfg, log: cfg.Logger, heartbeats: account.NewLimiter(cfg.HeartbeatLimit),
-		chatJoins: account.NewLimiter(cfg.ChatJoinLimit)}
+		chatJoins: account.NewLimiter(cfg.ChatJoinLimit), money: account.NewLimiter(cfg.MoneyLimit),
+		impressions: account.NewLimiter(account.Rate{Burst: 200, Every: 20 * time.Millisecond})}
 	mux := http.NewServeMux()
 	mux.Handle("/hls/", cfg.Origin)
 	mux.Handle("/api/", a.apiHandler())
@@ -122,10 +138,12 @@ func securityHeaders(next http.Handler) http.Handler {
 
 // API serves /api/v1.
 type API struct {
-	cfg        Config
-	log        *slog.Logger
-	heartbeats *account.Limiter
-	chatJoins  *account.Limiter
+	cfg         Config
+	log         *slog.Logger
+	heartbeats  *account.Limiter
+	chatJoins   *account.Limiter
+	money       *account.Limiter
+	impressions *account.Limiter
 }
 
 // apiHandler routes /api/ through the route table; unknown paths and
@@ -137,6 +155,8 @@ func (a *API) apiHandler() http.Handler {
 	}
 	csrf := http.NewCrossOriginProtection()
 	csrf.AddInsecureBypassPattern("POST " + apiPrefix + "/channels/{slug}/heartbeat")
+	// Stripe's servers post webhooks; the signature authenticates them.
+	csrf.AddInsecureBypassPattern("POST " + apiPrefix + "/payments/stripe/webhook")
 	csrf.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, &Error{Status: http.StatusForbidden, Code: "csrf",
 			Message: "cross-origin request refused: the API accepts state-changing requests only from its own pages"})

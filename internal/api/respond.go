@@ -77,6 +77,18 @@ func toAPIError(err error) (*Error, bool) {
 	case errors.As(err, &mbe):
 		return &Error{Status: http.StatusRequestEntityTooLarge, Code: "too_large",
 			Message: fmt.Sprintf("the body is larger than %d bytes", mbe.Limit)}, true
+	case errors.Is(err, store.ErrInsufficient):
+		return &Error{Status: http.StatusPaymentRequired, Code: "insufficient_coins", Message: err.Error() + "; buy coins first"}, true
+	case errors.Is(err, store.ErrIdempotencyConflict):
+		return &Error{Status: http.StatusUnprocessableEntity, Code: "idempotency_conflict",
+			Message: "this Idempotency-Key was used for a different request; use a new key for a new request"}, true
+	case errors.Is(err, store.ErrStateChanged):
+		return &Error{Status: http.StatusConflict, Code: "conflict", Message: err.Error() + "; reload and try again"}, true
+	}
+	if e, ok := refusalError(err); ok {
+		return e, true
+	}
+	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return notFound("not found"), true
 	case errors.Is(err, store.ErrExists):
@@ -201,4 +213,35 @@ func boolParam(r *http.Request, name string) (bool, error) {
 		return true, nil
 	}
 	return false, errBadRequest(name, "%s must be true or false", name)
+}
+
+// refusalStatus maps the codes of refusals from the money service and the
+// chat filters to HTTP statuses; unlisted codes are 400.
+var refusalStatus = map[string]int{
+	"insufficient_coins": http.StatusPaymentRequired, "insufficient_earnings": http.StatusPaymentRequired,
+	"receivable_outstanding": http.StatusPaymentRequired, "card_declined": http.StatusPaymentRequired,
+	"self_gift": http.StatusForbidden, "channel_suspended": http.StatusForbidden, "banned": http.StatusForbidden,
+	"timed_out": http.StatusForbidden, "forbidden": http.StatusForbidden,
+	"already_subscribed": http.StatusConflict, "break_running": http.StatusConflict, "conflict": http.StatusConflict,
+	"payout_state": http.StatusConflict, "order_not_paid": http.StatusConflict,
+	"offline": http.StatusConflict, "no_ads": http.StatusConflict, "break_over": http.StatusGone,
+	"not_found": http.StatusNotFound, "unknown_order": http.StatusNotFound, "not_subscribed": http.StatusNotFound,
+	"amount_mismatch": http.StatusUnprocessableEntity,
+}
+
+// refusalError turns an error with a Code() (money and chat refusals)
+// into an answer.
+func refusalError(err error) (*Error, bool) {
+	var rf interface {
+		error
+		Code() string
+	}
+	if !errors.As(err, &rf) {
+		return nil, false
+	}
+	status, ok := refusalStatus[rf.Code()]
+	if !ok {
+		status = http.StatusBadRequest
+	}
+	return &Error{Status: status, Code: rf.Code(), Message: rf.Error()}, true
 }

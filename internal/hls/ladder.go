@@ -34,6 +34,7 @@ type Ladder struct {
 
 	mu         sync.Mutex
 	boundaries []boundary
+	dateRanges []DateRange
 }
 
 // NewLadder returns a ladder with one rendition per name; the first leads.

@@ -64,6 +64,20 @@ func (r *Rendition) renderPlaylistLocked(skip bool) []byte {
 		}
 	}
 
+	if ranges := r.ladder.currentDateRanges(); len(ranges) > 0 && len(r.segments) > 0 {
+		var first time.Time
+		for _, s := range r.segments {
+			if !s.pdt.IsZero() {
+				first = s.pdt
+				break
+			}
+		}
+		lastSeg := r.segments[len(r.segments)-1]
+		if !first.IsZero() && !lastSeg.pdt.IsZero() {
+			writeDateRanges(&b, ranges, first, lastSeg.pdt.Add(r.segmentLength(lastSeg)))
+		}
+	}
+
 	var start time.Duration
 	mapID := -1
 	for i, s := range r.segments {

@@ -187,6 +187,9 @@ func (r *room) send(ctx context.Context, c *client, cmd Command) error {
 			return err
 		}
 	}
+	if err := r.checkSubscriberEmotes(ctx, c, text); err != nil {
+		return err
+	}
 	if held, err := r.checkTerms(ctx, c, cmd.Ref, text, mod); err != nil || held {
 		return err
 	}
@@ -263,7 +266,7 @@ func (r *room) rules(ctx context.Context, c *client, set Settings, text string) 
 			return refuseRetry("followers_only", fmt.Sprintf("this chat is for followers of at least %d min; you can chat in %s", *set.FollowersOnly, wait.Round(time.Second)), wait)
 		}
 	}
-	if set.SubscribersOnly && !broadcaster && !c.sub {
+	if set.SubscribersOnly && !broadcaster && !c.sub.Load() {
 		return refuse("subscribers_only", "this chat is for subscribers right now")
 	}
 	if set.EmoteOnly && !isEmoteOnly(text) {

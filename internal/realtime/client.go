@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -21,8 +22,8 @@ type client struct {
 	room   *room
 	conn   *websocket.Conn
 	member Member
-	user   User // the identity shown on its messages
-	sub    bool // subscribes to the channel
+	user   User        // the identity shown on its messages
+	sub    atomic.Bool // subscribes to the channel (set again when a sub event names the user)
 	taps   *rate.Limiter
 	// joinIdx and slot are set when it joins: the first fan-out job it
 	// gets, and its group for big-room batching.
@@ -83,7 +84,7 @@ func (c *client) badges() []string {
 	if r.isVIP(id) {
 		b = append(b, "vip")
 	}
-	if c.sub {
+	if c.sub.Load() {
 		b = append(b, "subscriber")
 	}
 	return b
@@ -143,7 +144,7 @@ func (c *client) setup(ctx context.Context, since int64) {
 	c.ctx, c.cancel = context.WithCancel(ctx)
 	c.conn.SetReadLimit(maxFrame)
 	if c.signedIn() && c.room.hub.cfg.Subscriptions != nil {
-		c.sub = c.room.hub.cfg.Subscriptions.IsSubscriber(c.ctx, c.room.ch.ID, c.member.User.ID)
+		c.sub.Store(c.room.hub.cfg.Subscriptions.IsSubscriber(c.ctx, c.room.ch.ID, c.member.User.ID))
 	}
 	c.room.join(c, since)
 }

@@ -46,6 +46,8 @@ type Store interface {
 	UpvoteQuestion(ctx context.Context, channelID, id, userID string) (store.Question, error)
 	UpdateQuestion(ctx context.Context, channelID, id, state string, pinned bool) (store.Question, error)
 	QuestionByID(ctx context.Context, channelID, id string) (store.Question, error)
+
+	SubscriberEmotes(ctx context.Context, channelID string) ([]string, error)
 }
 
 // Bus carries room traffic between nodes.

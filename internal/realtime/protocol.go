@@ -25,6 +25,11 @@ const (
 	KindPollClose = "poll.close" // with the final, exact tally
 	KindQuestion  = "qa.question"
 	KindReactions = "reactions" // counts of one window
+	KindGift      = "gift"      // a paid gift (internal/money)
+	KindTip       = "tip"       // a paid tip with a message
+	KindSub       = "sub"       // a subscription started, renewed or gifted
+	KindAdBreak   = "ad.break"  // an ad break began
+	KindAdEnd     = "ad.end"    // an ad break ended
 
 	// Transient (no seq).
 	KindWelcome   = "welcome"
@@ -71,6 +76,28 @@ type Event struct {
 	Poll     *PollView        `json:"poll,omitempty"`
 	Question *QAView          `json:"question,omitempty"`
 	Counts   map[string]int64 `json:"counts,omitempty"` // reactions
+	Money    *MoneyView       `json:"money,omitempty"`  // gift, tip, sub
+	Ad       json.RawMessage  `json:"ad,omitempty"`     // ad.break, ad.end: the break as the money API shows it
+}
+
+// MoneyView is what a gift, tip or subscription event shows.
+type MoneyView struct {
+	Gift       *GiftView `json:"gift,omitempty"`
+	Count      int64     `json:"count,omitempty"`
+	Coins      int64     `json:"coins"`
+	ComboID    string    `json:"combo_id,omitempty"`
+	ComboCount int64     `json:"combo_count,omitempty"`
+	Tier       int       `json:"tier,omitempty"`
+	Months     int       `json:"months,omitempty"`
+	GiftedBy   *User     `json:"gifted_by,omitempty"`
+}
+
+// GiftView is a catalog gift as alerts show it.
+type GiftView struct {
+	ID    string `json:"id"`
+	Name  string `json:"name"`
+	Image string `json:"image,omitempty"`
+	Tier  int    `json:"tier"`
 }
 
 // PollView is a poll as clients show it.

@@ -39,6 +39,17 @@ type room struct {
 
 	appendMu sync.Mutex // one append at a time from this node
 
+	// groupMu guards the grouped append of server-made events (money.go).
+	groupMu     sync.Mutex
+	groupQ      []appendReq
+	groupLeader bool
+
+	// comboMu guards gift combos and the subscriber-emote cache.
+	comboMu     sync.Mutex
+	combos      map[string]*combo
+	subEmotes   []string
+	subEmotesAt time.Time
+
 	// stateMu guards mods and settings for readers without mu; writers
 	// hold both.
 	stateMu sync.RWMutex
@@ -79,7 +90,7 @@ func openRoom(h *Hub, ch Channel) (*room, error) {
 		clients: map[*client]struct{}{}, pending: map[int64]sequenced{}, deleted: map[int64]bool{},
 		mods: map[string]bool{}, bans: map[string]*store.Ban{}, polls: map[string]*pollState{},
 		lastSent: map[string]time.Time{}, reactions: map[string]int64{},
-		fanWake: make(chan struct{}, 1),
+		fanWake: make(chan struct{}, 1), combos: map[string]*combo{},
 	}
 	// Subscribe before reading the store, so nothing falls between the two.
 	unsub, err := h.cfg.Bus.Subscribe(subject(ch.ID), r.onBus)
@@ -306,6 +317,10 @@ func (r *room) applyLocked(s sequenced, ev *Event, send bool) {
 	case KindPollClose:
 		if p := ev.Poll; p != nil {
 			delete(r.polls, p.ID)
+		}
+	case KindSub:
+		if ev.User != nil {
+			r.markSubscriberLocked(ev.User.ID)
 		}
 	}
 	r.ring = append(r.ring, s)

@@ -14,7 +14,7 @@ import (
 
 // openRooms builds the realtime hub on the in-process bus, or on NATS when
 // the deployment has several nodes.
-func (s *Server) openRooms(ctx context.Context) error {
+func (s *Server) openRooms(ctx context.Context, clock *streamClock) error {
 	cfg := s.cfg
 	var b interface {
 		realtime.Bus
@@ -41,15 +41,16 @@ func (s *Server) openRooms(ctx context.Context) error {
 		perIP = account.Rate{Burst: 60, Every: 50 * time.Millisecond}
 	}
 	hub, err := realtime.New(realtime.Config{
-		Store:     s.store,
-		Bus:       b,
-		Clock:     &streamClock{st: s.store, ttl: 2 * time.Second, m: map[string]clockEntry{}},
-		PerUser:   account.NewLimiter(perUser),
-		PerIP:     account.NewLimiter(perIP),
-		GapCheck:  gapCheck,
-		Linger:    cfg.ChatLinger,
-		MaxLinger: cfg.ChatMaxLinger,
-		Logger:    cfg.Logger.With("component", "realtime"),
+		Store:         s.store,
+		Bus:           b,
+		Clock:         clock,
+		Subscriptions: subscriptions{s.store},
+		PerUser:       account.NewLimiter(perUser),
+		PerIP:         account.NewLimiter(perIP),
+		GapCheck:      gapCheck,
+		Linger:        cfg.ChatLinger,
+		MaxLinger:     cfg.ChatMaxLinger,
+		Logger:        cfg.Logger.With("component", "realtime"),
 	})
 	if err != nil {
 		b.Close()

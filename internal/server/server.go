@@ -26,6 +26,8 @@ import (
 	"github.com/livehouse/livehouse/internal/hls"
 	"github.com/livehouse/livehouse/internal/ingest/rtmp"
 	"github.com/livehouse/livehouse/internal/live"
+	"github.com/livehouse/livehouse/internal/money"
+	"github.com/livehouse/livehouse/internal/payment"
 	"github.com/livehouse/livehouse/internal/realtime"
 	"github.com/livehouse/livehouse/internal/store"
 	"github.com/livehouse/livehouse/internal/transcode"
@@ -78,7 +80,15 @@ type Config struct {
 	ChatPerUser, ChatPerIP account.Rate
 	// ChatJoinLimit bounds chat connections per network; zero means the API's default.
 	ChatJoinLimit account.Rate
-	Logger        *slog.Logger
+	// NoSandbox turns off the sandbox payment provider (test cards).
+	NoSandbox bool
+	// Stripe enables the Stripe provider when its SecretKey is set.
+	Stripe payment.Stripe
+	// RenewEvery is how often subscription renewals run; default 30 s.
+	RenewEvery time.Duration
+	// MoneyLimit bounds money requests per account; zero means the API's default.
+	MoneyLimit account.Rate
+	Logger     *slog.Logger
 }
 
 // Server is a running Livehouse.
@@ -94,6 +104,8 @@ type Server struct {
 	webhooks *channel.Webhooks
 	bus      interface{ Close() error }
 	rooms    *realtime.Hub
+	money    *money.Service
+	stripe   *payment.Stripe
 	rtmp     *rtmp.Server
 	http     *http.Server
 	httpLn   net.Listener
@@ -167,10 +179,22 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		st.Close()
 		return nil, err
 	}
-	if err := s.openRooms(ctx); err != nil {
+	clock := &streamClock{st: s.store, ttl: 2 * time.Second, m: map[string]clockEntry{}}
+	if err := s.openRooms(ctx, clock); err != nil {
 		s.live.Close()
 		st.Close()
 		return nil, err
+	}
+	if err := s.openMoney(ctx, clock); err != nil {
+		s.rooms.Close()
+		s.bus.Close()
+		s.live.Close()
+		st.Close()
+		return nil, err
+	}
+	var stripeHook api.WebhookParser
+	if s.stripe != nil {
+		stripeHook = s.stripe
 	}
 	s.rtmp = &rtmp.Server{
 		Addr:        cfg.RTMPAddr,
@@ -198,6 +222,11 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 			SecureCookies:  cfg.SecureCookies,
 			TrustProxy:     cfg.TrustProxy,
 			HeartbeatLimit: cfg.HeartbeatLimit,
+			Money:          s.money,
+			MoneyStore:     st,
+			StripeWebhook:  stripeHook,
+			Clock:          clock,
+			MoneyLimit:     cfg.MoneyLimit,
 			Logger:         cfg.Logger.With("component", "http"),
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -218,6 +247,7 @@ func (s *Server) Start() error {
 		return fmt.Errorf("listen rtmp %s: %w (change it with --rtmp-addr)", s.cfg.RTMPAddr, err)
 	}
 	s.startBackground()
+	s.money.Start(context.Background())
 	go func() { s.httpErr <- s.http.Serve(ln) }()
 	s.log.Info("livehouse is serving", "http", "http://"+ln.Addr().String(), "rtmp", "rtmp://"+s.rtmp.ListenAddr().String()+"/live",
 		"data", s.cfg.DataDir)
@@ -333,6 +363,9 @@ func (s *Server) Close() error {
 	if s.stopBG != nil {
 		s.stopBG() // the events worker records what the broadcasts' ends queued, then stops
 		s.bg.Wait()
+	}
+	if s.money != nil {
+		errs = append(errs, s.money.Close())
 	}
 	if s.rooms != nil {
 		errs = append(errs, s.rooms.Close(), s.bus.Close())

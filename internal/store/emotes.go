@@ -20,6 +20,9 @@ func ValidEmoteName(name string) bool { return emoteNameRE.MatchString(name) }
 type Emote struct {
 	Name string
 	File string
+	// SubscriberOnly emotes are a subscription perk: only the channel's
+	// subscribers (and its broadcaster) may use them.
+	SubscriberOnly bool
 }
 
 // SetEmote adds or replaces the channel's emote and returns the file it
@@ -73,7 +76,7 @@ func (s *Store) DeleteEmote(ctx context.Context, channelID, name string) (string
 
 // Emotes lists the channel's emotes by name.
 func (s *Store) Emotes(ctx context.Context, channelID string) ([]Emote, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT name, file FROM channel_emotes WHERE channel_id = $1 ORDER BY name`, channelID)
+	rows, err := s.db.QueryContext(ctx, `SELECT name, file, subscriber_only FROM channel_emotes WHERE channel_id = $1 ORDER BY name`, channelID)
 	if err != nil {
 		return nil, fmt.Errorf("emotes: %w", err)
 	}
@@ -81,10 +84,40 @@ func (s *Store) Emotes(ctx context.Context, channelID string) ([]Emote, error) {
 	out := []Emote{}
 	for rows.Next() {
 		var e Emote
-		if err := rows.Scan(&e.Name, &e.File); err != nil {
+		var sub int
+		if err := rows.Scan(&e.Name, &e.File, &sub); err != nil {
 			return nil, fmt.Errorf("emotes: %w", err)
 		}
+		e.SubscriberOnly = sub == 1
 		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// SetEmoteSubscriberOnly marks an emote as a subscriber perk, or not.
+func (s *Store) SetEmoteSubscriberOnly(ctx context.Context, channelID, name string, on bool) error {
+	res, err := s.db.ExecContext(ctx, `UPDATE channel_emotes SET subscriber_only = $3 WHERE channel_id = $1 AND name = $2`,
+		channelID, name, boolInt(on))
+	if err := affectedOne(res, err); err != nil {
+		return fmt.Errorf("emote %q: %w", name, err)
+	}
+	return nil
+}
+
+// SubscriberEmotes lists the names of the channel's subscriber-only emotes.
+func (s *Store) SubscriberEmotes(ctx context.Context, channelID string) ([]string, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT name FROM channel_emotes WHERE channel_id = $1 AND subscriber_only = 1 ORDER BY name`, channelID)
+	if err != nil {
+		return nil, fmt.Errorf("subscriber emotes: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			return nil, fmt.Errorf("subscriber emotes: %w", err)
+		}
+		out = append(out, n)
 	}
 	return out, rows.Err()
 }

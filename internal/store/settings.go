@@ -33,3 +33,21 @@ func (s *Store) PutSetting(ctx context.Context, name, value string) error {
 	s.logger.Info("setting changed", "setting", name)
 	return nil
 }
+
+// SettingsWithPrefix returns every setting whose name starts with prefix.
+func (s *Store) SettingsWithPrefix(ctx context.Context, prefix string) (map[string]string, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT name, value FROM settings WHERE substr(name, 1, $2) = $1`, prefix, len(prefix))
+	if err != nil {
+		return nil, fmt.Errorf("settings %q*: %w", prefix, err)
+	}
+	defer rows.Close()
+	out := map[string]string{}
+	for rows.Next() {
+		var n, v string
+		if err := rows.Scan(&n, &v); err != nil {
+			return nil, fmt.Errorf("settings %q*: %w", prefix, err)
+		}
+		out[n] = v
+	}
+	return out, rows.Err()
+}

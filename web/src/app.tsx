@@ -5,6 +5,7 @@ import { api } from './lib/api';
 import { useInterval } from './lib/hooks';
 import { match, navigate, useLocation } from './lib/router';
 import { SessionProvider, ToastProvider, useSession, useToasts } from './lib/session';
+import { useWallet } from './lib/wallet';
 import * as I from './components/icons';
 import { Avatar, Spinner } from './components/ui';
 import { Home } from './pages/Home';
@@ -31,6 +32,8 @@ const Account = lazy(() => import('./pages/Account').then((m) => m.Account));
 const PopoutChat = lazy(() => import('./components/Chat').then((m) => m.PopoutChat));
 const OverlayChat = lazy(() => import('./components/Chat').then((m) => m.OverlayChat));
 const OverlayPoll = lazy(() => import('./components/Chat').then((m) => m.OverlayPoll));
+const OverlayAlerts = lazy(() => import('./components/Money').then((m) => m.OverlayAlerts));
+const WalletPage = lazy(() => import('./pages/Wallet').then((m) => m.WalletPage));
 
 /** bareRoute renders the pages without app chrome (pop-out chat, OBS overlays), or null. */
 function bareRoute(name: string, id: string) {
@@ -38,6 +41,7 @@ function bareRoute(name: string, id: string) {
     case 'popout-chat': return <PopoutChat slug={id} key={id} />;
     case 'overlay-chat': return <OverlayChat slug={id} key={id} />;
     case 'overlay-poll': return <OverlayPoll slug={id} key={id} />;
+    case 'overlay-alerts': return <OverlayAlerts slug={id} key={id} />;
     default: return null;
   }
 }
@@ -60,6 +64,7 @@ function Routes() {
     case 'admin': return <Admin tab={id || 'users'} />;
     case 'notifications': return <Notifications />;
     case 'account': return <Account />;
+    case 'wallet': return <WalletPage next={loc.query.get('next') ?? ''} />;
     default: return <NotFound />;
   }
 }
@@ -96,6 +101,7 @@ function UserMenu() {
           <a role="menuitem" href="/dashboard"><I.Radio size={16} /> Creator dashboard</a>
           <a role="menuitem" href="/following"><I.Heart size={16} /> Following</a>
           <a role="menuitem" href="/notifications"><I.Bell size={16} /> Notifications</a>
+          <a role="menuitem" href="/account/wallet"><I.Coin size={16} /> Wallet and coins</a>
           <a role="menuitem" href="/account"><I.User size={16} /> Account and API tokens</a>
           {user.role === 'admin' && <a role="menuitem" href="/admin"><I.Shield size={16} /> Admin</a>}
           <button role="menuitem" type="button" onClick={() => void signOut().then(() => navigate('/'))}>Sign out</button>
@@ -142,10 +148,24 @@ function Header() {
             <I.Bell />{unread > 0 && <span class="badge-count" aria-hidden="true">{unread > 9 ? '9+' : unread}</span>}
           </a>
         )}
+        {user && <WalletChip userId={user.id} />}
         {user && <a class="btn ghost hide-sm" href="/dashboard"><I.Radio size={16} /> Go live</a>}
         <UserMenu />
       </div>
     </header>
+  );
+}
+
+/** WalletChip shows the signed-in user's coins and leads to the wallet; hidden when the server has no wallet. */
+function WalletChip({ userId }: { userId: string }) {
+  const w = useWallet(userId);
+  if (!w) return null;
+  const n = w.balance.toLocaleString('en-US');
+  return (
+    <a class="wallet-chip" href="/account/wallet" data-testid="wallet-chip" data-balance={w.balance}
+      aria-label={`Wallet: ${n} ${w.balance === 1 ? 'coin' : 'coins'}. Buy coins`} title="Your coins · buy coins">
+      <I.Coin size={16} /><span>{n}</span>
+    </a>
   );
 }
 

@@ -5,8 +5,8 @@
 // Every user-written string is rendered as text.
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
 import {
-  ChatClient, ChatError, MAX_MESSAGE, REACTIONS, chars, currentPoll, emoteParts, sortQuestions,
-  type ChatItem, type ChatUser, type Poll, type Question, type RoomState,
+  ChatClient, ChatError, MAX_MESSAGE, REACTIONS, chars, coins, currentPoll, emoteParts, isImageURL, moneyText, sortQuestions,
+  type ChatItem, type ChatUser, type MoneyItem, type Poll, type Question, type RoomState,
 } from '../lib/chat';
 import { api } from '../lib/api';
 import { useRoom } from '../lib/hooks';
@@ -136,6 +136,7 @@ function Message({ m, s, client, onReply, onError, compact }: {
   onError: (e: ChatError) => void; compact?: boolean;
 }) {
   if (m.kind === 'notice') return <li class="chat-notice" data-testid="chat-notice">{m.text}</li>;
+  if (m.kind === 'money') return <MoneyLine m={m} />;
   const mine = !!s.you && m.user.id !== '' && m.user.id === s.you.id;
   const mentioned = !mine && mentionsMe(m, s.signedIn ? s.you : undefined);
   const parent = m.reply_to ? s.messages.find((x) => x.kind === 'chat' && x.seq === m.reply_to) : undefined;
@@ -166,6 +167,36 @@ function Message({ m, s, client, onReply, onError, compact }: {
           {s.canModerate && <ModTools client={client} m={m} onError={onError} />}
         </span>
       )}
+    </li>
+  );
+}
+
+/** GiftImage shows a gift's picture: an image URL, or the emoji the catalog gives. */
+export function GiftImage({ image, size = 24 }: { image?: string; size?: number }) {
+  const [broken, setBroken] = useState(false);
+  if (isImageURL(image) && !broken) {
+    return <img class="gift-img" src={image} alt="" width={size} height={size} loading="lazy" decoding="async" onError={() => setBroken(true)} />;
+  }
+  if (image && !isImageURL(image)) return <span class="gift-emoji" aria-hidden="true">{image}</span>;
+  return <I.Gift size={size} class="gift-svg" />;
+}
+
+/** MoneyLine is a gift, tip or subscription in the chat: highlighted, all text rendered as text. */
+function MoneyLine({ m }: { m: MoneyItem }) {
+  return (
+    <li class={`chat-money money-${m.type}`} data-testid="chat-money" data-type={m.type} data-count={m.count}
+      data-combo={m.money.combo_id || undefined} data-seq={m.seq}>
+      <span class="chat-money-icon" aria-hidden="true">
+        {m.type === 'gift' ? <GiftImage image={m.money.gift?.image} /> : m.type === 'tip' ? <I.Coin size={20} /> : <I.Star size={20} />}
+      </span>
+      <span class="chat-money-body">
+        <span class="chat-line">
+          <Badges badges={m.user.badges} />
+          <span class="chat-money-what">{moneyText(m.type, m.user, m.money, m.count)}</span>
+          {m.type !== 'tip' && m.coins > 0 && <span class="chat-money-coins"> · {coins(m.coins)}</span>}
+        </span>
+        {m.type === 'tip' && m.text && <span class="chat-money-text">{m.text}</span>}
+      </span>
     </li>
   );
 }
@@ -265,6 +296,7 @@ function Composer({ s, client, slug, replyTo, clearReply, onError }: {
         </div>
       )}
       {s.banned && <p class="chat-hint" role="status">You are banned from this chat.</p>}
+      {!s.banned && s.settings?.subscribers_only && <p class="chat-hint subs" data-testid="chat-subs-only">Subscriber-only chat: subscribers and moderators can post.</p>}
       {!s.banned && s.timedOutUntil > Date.now() && <p class="chat-hint" role="status">You are timed out until {new Date(s.timedOutUntil).toLocaleTimeString()}.</p>}
       <label class="sr-only" for={`chat-msg-${slug}`}>Send a message</label>
       <div class="chat-compose">

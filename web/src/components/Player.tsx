@@ -124,6 +124,9 @@ export function Player(p: PlayerProps) {
           maxLiveSyncPlaybackRate: 1.5,
           liveDurationInfinity: true,
           startFragPrefetch: true,
+          // Ad breaks arrive as room events; DATERANGE cues would make hls.js
+          // add a <track src="data:,WEBVTT">, which the CSP's media-src refuses.
+          enableDateRangeMetadataCues: false,
           // Debugging aid: extra hls.js settings from localStorage.
           ...(localStorage.getItem('lh-debug') ? (JSON.parse(localStorage.getItem('lh-hls-config') ?? '{}') as object) : {}),
           manifestLoadPolicy: { default: { maxTimeToFirstByteMs: 8000, maxLoadTimeMs: 10000, timeoutRetry: { maxNumRetry: 2, retryDelayMs: 0, maxRetryDelayMs: 0 }, errorRetry: { maxNumRetry: 1, retryDelayMs: 500, maxRetryDelayMs: 1000 } } },

@@ -34,8 +34,8 @@ export class Client {
 
   constructor(private readonly base = '/api/v1') {}
 
-  async request<T>(method: Method, path: string, body?: unknown, retried = false, cache?: RequestCache): Promise<T> {
-    const headers: Record<string, string> = { Accept: 'application/json' };
+  async request<T>(method: Method, path: string, body?: unknown, retried = false, cache?: RequestCache, extra?: Record<string, string>): Promise<T> {
+    const headers: Record<string, string> = { Accept: 'application/json', ...extra };
     let payload: BodyInit | undefined;
     if (body instanceof Blob) {
       payload = body;
@@ -65,7 +65,7 @@ export class Client {
       // A stale token (the session rotated in another tab): refresh it once.
       if (err.code === 'csrf' && !retried && method !== 'GET') {
         await this.me().catch(() => undefined);
-        return this.request<T>(method, path, body, true);
+        return this.request<T>(method, path, body, true, cache, extra);
       }
       throw err;
     }
@@ -77,6 +77,14 @@ export class Client {
   put<T>(path: string, body?: unknown) { return this.request<T>('PUT', path, body); }
   patch<T>(path: string, body: unknown) { return this.request<T>('PATCH', path, body); }
   del<T>(path: string) { return this.request<T>('DELETE', path); }
+  /**
+   * money sends a request that moves value (docs/MONEY.md, "Idempotency"):
+   * the key names one user action, and a retry of that action sends the same
+   * key, so the server moves the money at most once.
+   */
+  money<T>(method: 'POST' | 'PUT' | 'DELETE', path: string, body: unknown, key: string) {
+    return this.request<T>(method, path, body, false, undefined, { 'Idempotency-Key': key });
+  }
 
   // Auth
   async me(): Promise<Me> {

@@ -2,6 +2,7 @@
 // server's JSON-array frames applied in order to an immutable state, the
 // last seq kept so a reconnect (exponential backoff) resumes with ?since=,
 // and commands that carry a ref and resolve on their ack or error.
+import type { MoneyView } from './types';
 
 export type ConnState = 'connecting' | 'open' | 'reconnecting' | 'closed';
 
@@ -42,7 +43,76 @@ export interface Question {
 /** A line of the chat list: a message, or a notice of a moderation event. */
 export type ChatItem =
   | { kind: 'chat'; seq: number; id: string; user: ChatUser; text: string; reply_to?: number; mentions: string[]; at: number }
-  | { kind: 'notice'; seq: number; text: string; at: number };
+  | { kind: 'notice'; seq: number; text: string; at: number }
+  | MoneyItem;
+
+/**
+ * A gift, tip or subscription in the chat list. A gift combo (same combo_id)
+ * stays one line whose count and coins grow; it keeps its first seq.
+ */
+export interface MoneyItem {
+  kind: 'money';
+  seq: number;
+  type: 'gift' | 'tip' | 'sub';
+  user: ChatUser;
+  text: string;
+  money: MoneyView;
+  count: number;
+  coins: number;
+  at: number;
+}
+
+export const MONEY_EVENTS = ['gift', 'tip', 'sub'];
+
+const whole = new Intl.NumberFormat('en-US');
+
+/** coins formats a coin amount: "1,200 coins". */
+export function coins(n: number): string {
+  return `${whole.format(n)} ${Math.abs(n) === 1 ? 'coin' : 'coins'}`;
+}
+
+/** isImageURL tells a gift image that is a URL from one that is an emoji or text. */
+export function isImageURL(s: string | undefined): boolean {
+  return !!s && /^(\/(?!\/)|data:image\/|https?:\/\/)/.test(s);
+}
+
+/** moneyText says what a gift, tip or sub was, as plain text (always rendered as text). */
+export function moneyText(type: MoneyItem['type'], user: { name: string } | undefined, money: MoneyView, count: number): string {
+  const who = user?.name || 'Someone';
+  switch (type) {
+    case 'gift': return `${who} sent ${money.gift?.name ?? 'a gift'}${count > 1 ? ` ×${count}` : ''}`;
+    case 'tip': return `${who} tipped ${coins(money.coins ?? 0)}`;
+    case 'sub': {
+      const by = money.gifted_by?.name;
+      const months = money.months ?? 1;
+      const tier = money.tier ?? 1;
+      if (by) return `${by} gifted ${who} a Tier ${tier} sub`;
+      return months > 1 ? `${who} subscribed for ${months} months (Tier ${tier})` : `${who} subscribed at Tier ${tier}`;
+    }
+  }
+}
+
+/** addMoney adds a gift, tip or sub event to the list, folding a gift combo into its line. */
+export function addMoney(list: ChatItem[], ev: RoomEvent): ChatItem[] {
+  const seq = Number(ev.seq ?? 0);
+  if (seq && list.some((m) => m.kind === 'money' && m.seq === seq)) return list;
+  const money = (ev.money ?? { coins: 0 }) as MoneyView;
+  const type = ev.type as MoneyItem['type'];
+  const count = type === 'gift' ? Math.max(1, Number(money.count ?? 1)) : 1;
+  if (type === 'gift' && money.combo_id) {
+    const i = list.findIndex((m) => m.kind === 'money' && m.type === 'gift' && m.money.combo_id === money.combo_id);
+    if (i >= 0) {
+      const old = list[i] as MoneyItem;
+      const next = list.slice();
+      next[i] = { ...old, money, count: Math.max(old.count + count, Number(money.combo_count ?? 0)), coins: old.coins + Number(money.coins ?? 0) };
+      return next;
+    }
+  }
+  return push(list, {
+    kind: 'money', seq, type, user: (ev.user as ChatUser | undefined) ?? { id: '', name: 'Someone' }, text: String(ev.text ?? ''),
+    money, count: Math.max(count, Number(money.combo_count ?? 0)), coins: Number(money.coins ?? 0), at: Number(ev.at ?? 0),
+  });
+}
 
 export interface Held { id: string; user: ChatUser; text: string; term: string }
 
@@ -250,6 +320,10 @@ export function applyEvent(s: RoomState, ev: RoomEvent): RoomState {
       const q = ev.question as Question | undefined;
       return q ? { ...s, questions: upsertQuestion(s.questions, q) } : s;
     }
+    case 'gift':
+    case 'tip':
+    case 'sub':
+      return { ...s, messages: addMoney(s.messages, ev) };
     case 'chat.held': {
       const h: Held = { id: String(ev.id), user: ev.user as ChatUser, text: String(ev.text ?? ''), term: String(ev.term ?? '') };
       return { ...s, held: [...s.held.filter((x) => x.id !== h.id), h] };
@@ -321,6 +395,9 @@ export function backoff(n: number, rand = Math.random()): number {
 
 type Listener = (s: RoomState) => void;
 type ReactionListener = (counts: Record<string, number>) => void;
+/** A live gift, tip, sub, ad.break or ad.end event (not history replayed by a welcome). */
+type MoneyListener = (ev: RoomEvent) => void;
+const LIVE_MONEY = new Set(['gift', 'tip', 'sub', 'ad.break', 'ad.end']);
 
 export interface Command { type: string; [k: string]: unknown }
 
@@ -333,6 +410,7 @@ export class ChatClient {
   private pinger?: ReturnType<typeof setInterval>;
   private listeners = new Set<Listener>();
   private reactionListeners = new Set<ReactionListener>();
+  private moneyListeners = new Set<MoneyListener>();
   private pending = new Map<string, { resolve: (a: Ack) => void; reject: (e: ChatError) => void; timer: ReturnType<typeof setTimeout> }>();
   private refs = 0;
   private stopped = false;
@@ -370,6 +448,12 @@ export class ChatClient {
   onReactions(fn: ReactionListener): () => void {
     this.reactionListeners.add(fn);
     return () => this.reactionListeners.delete(fn);
+  }
+
+  /** onMoney tells fn about live money and ad events, as they arrive. */
+  onMoney(fn: MoneyListener): () => void {
+    this.moneyListeners.add(fn);
+    return () => this.moneyListeners.delete(fn);
   }
 
   private set(next: RoomState) {
@@ -463,6 +547,7 @@ export class ChatClient {
         queueMicrotask(() => this.reactionListeners.forEach((l) => l(counts)));
         continue;
       }
+      if (LIVE_MONEY.has(ev.type)) queueMicrotask(() => this.moneyListeners.forEach((l) => l(ev)));
       s = applyEvent(s, ev);
     }
     if (s !== this.state) this.set(s);
@@ -532,5 +617,6 @@ export class ChatClient {
     this.set({ ...this.state, conn: 'closed' });
     this.listeners.clear();
     this.reactionListeners.clear();
+    this.moneyListeners.clear();
   }
 }

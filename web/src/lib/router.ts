@@ -67,10 +67,13 @@ const routes: Array<[string, RegExp]> = [
   ['admin', /^\/admin(?:\/([^/]+))?\/?$/],
   ['notifications', /^\/notifications\/?$/],
   ['account', /^\/account\/?$/],
+  // The wallet lives under /account so a direct load is a known client route (web.go's spaRoutes).
+  ['wallet', /^\/(?:account\/)?wallet\/?$/],
   // No app chrome: the chat in its own window, and OBS browser sources.
   ['popout-chat', /^\/popout\/([^/]+)\/chat\/?$/],
   ['overlay-chat', /^\/overlay\/([^/]+)\/chat\/?$/],
   ['overlay-poll', /^\/overlay\/([^/]+)\/poll\/?$/],
+  ['overlay-alerts', /^\/overlay\/([^/]+)\/alerts\/?$/],
 ];
 
 export function match(path: string): Match {

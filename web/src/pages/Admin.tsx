@@ -1,5 +1,6 @@
-// Admin screens: users (role, suspend, ban), channels (suspend), and server
-// settings including the transcoding ladder.
+// Admin screens: users (role, suspend, ban), channels (suspend), server
+// settings including the transcoding ladder, and the money screens
+// (pages/AdminMoney.tsx).
 import { useEffect, useState } from 'preact/hooks';
 import { api, ApiError } from '../lib/api';
 import { categoryName } from '../lib/categories';
@@ -10,8 +11,10 @@ import { useSession, useToasts } from '../lib/session';
 import type { AdminChannel, Ladder, LadderRendition, User } from '../lib/types';
 import { EmptyState, ErrorState, Field, LiveBadge, Spinner, errorText } from '../components/ui';
 import * as I from '../components/icons';
+import { AdminMoney, MONEY_TABS } from './AdminMoney';
 
-const TABS: Array<[string, string]> = [['users', 'Users'], ['channels', 'Channels'], ['settings', 'Server settings']];
+const TABS: Array<[string, string]> = [['users', 'Users'], ['channels', 'Channels'], ['settings', 'Server settings'], ...MONEY_TABS];
+const MONEY = new Set(MONEY_TABS.map(([id]) => id));
 
 export function Admin({ tab }: { tab: string }) {
   useTitle('Admin');
@@ -27,7 +30,7 @@ export function Admin({ tab }: { tab: string }) {
       <nav class="tabs" aria-label="Admin sections">
         {TABS.map(([id, label]) => <a key={id} href={`/admin/${id}`} aria-current={tab === id ? 'page' : undefined}>{label}</a>)}
       </nav>
-      {tab === 'channels' ? <Channels /> : tab === 'settings' ? <Settings /> : <Users me={user} />}
+      {MONEY.has(tab) ? <AdminMoney tab={tab} /> : tab === 'channels' ? <Channels /> : tab === 'settings' ? <Settings /> : <Users me={user} />}
     </div>
   );
 }

@@ -1,5 +1,6 @@
 // The viewer page: the player (or the offline state), the channel's
 // details and follow button, heartbeats while playing, and room for chat.
+import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, ApiError } from '../lib/api';
 import { categoryName } from '../lib/categories';
@@ -15,8 +16,11 @@ import * as I from '../components/icons';
 
 const HEARTBEAT_MS = 15_000;
 
-/** useHeartbeat tells the API that this page is watching, every 15 s while the video plays. */
-function useHeartbeat(slug: string, playing: boolean) {
+/**
+ * useHeartbeat tells the API that this page is watching, every 15 s while
+ * the video plays. It returns the page's viewer id, which ad impressions use too.
+ */
+function useHeartbeat(slug: string, playing: boolean): string {
   const viewer = useRef(randomId());
   useEffect(() => {
     if (!playing) return;
@@ -25,6 +29,7 @@ function useHeartbeat(slug: string, playing: boolean) {
     const id = setInterval(beat, HEARTBEAT_MS);
     return () => clearInterval(id);
   }, [slug, playing]);
+  return viewer.current;
 }
 
 function FollowButton({ ch, onChange }: { ch: Channel; onChange: (following: boolean) => void }) {
@@ -81,6 +86,18 @@ function Offline({ ch }: { ch: Channel }) {
 
 type RoomModule = typeof import('../components/Chat');
 let roomModule: RoomModule | undefined;
+type MoneyModule = typeof import('../components/Money');
+let moneyModule: MoneyModule | undefined;
+
+/** useMoney loads the gifts, tips, subscriptions, alerts and ads (their own chunk) once the channel has loaded. */
+function useMoney(ready: boolean): MoneyModule | undefined {
+  const [mod, setMod] = useState(moneyModule);
+  useEffect(() => {
+    if (!ready || mod) return;
+    void import('../components/Money').then((m) => { moneyModule = m; setMod(m); });
+  }, [ready, mod]);
+  return mod;
+}
 
 /** useRoom loads the chat code (its own chunk, off the player's critical path) once the channel has loaded, and opens the channel's room. */
 function useRoom(slug: string, ready: boolean): { mod?: RoomModule; client?: ChatClient } {
@@ -117,10 +134,12 @@ export function ChannelPage({ slug }: { slug: string }) {
   const [ch, setCh] = useState<Channel | undefined>();
   useEffect(() => { if (res.data) setCh(res.data); }, [res.data]);
   useTitle(ch ? `${ch.display_name}${ch.live ? ' (live)' : ''}` : slug);
-  useHeartbeat(slug, playing && !!ch?.live);
+  const viewerId = useHeartbeat(slug, playing && !!ch?.live);
+  const [tray, setTray] = useState(false);
   // The channel's live state, title and viewer count refresh every 10 s.
   useInterval(() => { res.reload(); setNow(Date.now()); }, 10_000);
   const room = useRoom(slug, !!ch);
+  const money = useMoney(!!ch);
 
   const toggleTheater = () => {
     localStorage.setItem('lh-theater', theater ? '0' : '1');
@@ -150,8 +169,19 @@ export function ChannelPage({ slug }: { slug: string }) {
             <Offline ch={ch} />
           )}
           {room.mod && room.client && <room.mod.ReactionLayer client={room.client} />}
+          {money && room.client && ch?.live && (
+            <>
+              <money.AlertLayer client={room.client} />
+              <money.AdOverlay slug={slug} client={room.client} viewerId={viewerId} />
+            </>
+          )}
         </div>
-        {ch ? <ChannelDetails ch={ch} now={now} user={user} onFollow={(f) => setCh({ ...ch, following: f, followers: ch.followers + (f ? 1 : -1) })} /> : (
+        {ch ? (
+          <ChannelDetails ch={ch} now={now} user={user} onFollow={(f) => setCh({ ...ch, following: f, followers: ch.followers + (f ? 1 : -1) })}
+            actions={money && <money.MoneyActions ch={ch} tray={tray} setTray={setTray} />}
+            below={money && tray && <money.GiftTray slug={slug} onClose={() => setTray(false)} />}
+            after={money && room.client && <money.LeaderboardPanel slug={slug} client={room.client} />} />
+        ) : (
           <section class="channel-info" aria-busy="true"><div class="channel-row"><span class="avatar avatar-56 shimmer" /><div class="channel-text"><div class="line shimmer" /><div class="line short shimmer" /></div></div></section>
         )}
       </div>
@@ -160,7 +190,11 @@ export function ChannelPage({ slug }: { slug: string }) {
   );
 }
 
-function ChannelDetails({ ch, now, user, onFollow }: { ch: Channel; now: number; user: User | null | undefined; onFollow: (f: boolean) => void }) {
+function ChannelDetails({ ch, now, user, onFollow, actions, below, after }: {
+  ch: Channel; now: number; user: User | null | undefined; onFollow: (f: boolean) => void;
+  /** Slots for the money views: beside Follow, under the channel row, after About. */
+  actions?: ComponentChildren; below?: ComponentChildren; after?: ComponentChildren;
+}) {
   const cat = ch.category;
   return (
     <>
@@ -188,9 +222,11 @@ function ChannelDetails({ ch, now, user, onFollow }: { ch: Channel; now: number;
                 </div>
               )}
               <FollowButton ch={ch} onChange={onFollow} />
+              {actions}
             </div>
           </div>
         </section>
+        {below}
         <section class="about" aria-labelledby="about-h">
           <h2 id="about-h">About {ch.display_name}</h2>
           <p class="followers"><strong>{compact(ch.followers)}</strong> {ch.followers === 1 ? 'follower' : 'followers'}{ch.language && <> · {ch.language.toUpperCase()}</>}{ch.mature && <> · <span class="pill-warn">Mature</span></>}</p>
@@ -199,6 +235,7 @@ function ChannelDetails({ ch, now, user, onFollow }: { ch: Channel; now: number;
             <button type="button" class="btn ghost" onClick={() => navigate(`/dashboard/${encodeURIComponent(ch.slug)}`)}>Edit in dashboard</button>
           )}
         </section>
+        {after}
     </>
   );
 }

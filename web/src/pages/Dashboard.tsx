@@ -1,6 +1,8 @@
 // The creator dashboard: create a channel, how to go live (server URL, key
 // revealed once, OBS settings), live preview and stream health, stream info
-// editable while live, chat moderation, profile and broadcast history.
+// editable while live, chat moderation, profile and broadcast history, and
+// the money panels (pages/DashboardMoney.tsx): earnings and payouts, live
+// alerts, subscription tiers and ad breaks.
 import { useEffect, useState } from 'preact/hooks';
 import { api, ApiError } from '../lib/api';
 import { CATEGORIES, categoryName } from '../lib/categories';
@@ -14,6 +16,7 @@ import { Avatar, CopyField, EmptyState, ErrorState, Field, LiveBadge, Spinner, e
 import * as I from '../components/icons';
 import { ChatClient, EMOTE_NAME, currentPoll, type ChatError } from '../lib/chat';
 import { ChatModeration } from '../components/ChatModeration';
+import { AdBreaks, Earnings, LiveAlerts, TierPrices } from './DashboardMoney';
 
 const MINE_KEY = 'lh-my-channels';
 const RTMP_KEY = 'lh-rtmp-url';
@@ -192,13 +195,17 @@ function ChannelDashboard({ initial, channels, revealed, onReveal }: DashProps) 
             </div>
           </section>
           <Health slug={ch.slug} live={ch.live} />
+          <AdBreaks slug={ch.slug} live={ch.live} client={room} />
         </div>
         <div class="dash-col">
           <StreamInfo ch={ch} onSaved={setCh} />
+          <LiveAlerts slug={ch.slug} client={room} />
           <Polls client={room} />
         </div>
       </div>
       <GoLive ch={ch} revealed={revealed} onReveal={onReveal} />
+      <Earnings slug={ch.slug} client={room} />
+      <TierPrices slug={ch.slug} />
       <ChatModeration slug={ch.slug} client={room} />
       <History slug={ch.slug} live={ch.live} />
       <Profile ch={ch} onSaved={setCh} />

@@ -1,0 +1,122 @@
+package money
+
+import (
+	"context"
+	"errors"
+
+	"github.com/livehouse/livehouse/internal/store"
+)
+
+// Provider event kinds the money service acts on.
+const (
+	EventPaid        = "paid"
+	EventFailed      = "failed"
+	EventRefunded    = "refunded"
+	EventChargedBack = "charged_back"
+	EventIgnored     = "ignored"
+)
+
+// ProviderEvent is a verified webhook event, in the provider's terms
+// mapped to ours. OrderID names our order (from the event's metadata);
+// Ref is the provider's payment id.
+type ProviderEvent struct {
+	Provider string
+	EventID  string
+	Type     string
+	Kind     string
+	OrderID  string
+	Ref      string
+	Amount   int64
+	Currency string
+}
+
+// EventOutcome says what handling an event did.
+type EventOutcome struct {
+	Duplicate bool   `json:"duplicate"`
+	Action    string `json:"action"`
+}
+
+// HandleEvent applies a verified provider event once: the event's id is
+// recorded in the transaction that moves the money, so a redelivery moves
+// nothing and reports a duplicate.
+func (s *Service) HandleEvent(ctx context.Context, ev ProviderEvent) (EventOutcome, error) {
+	seen, err := s.cfg.Store.PaymentEventSeen(ctx, ev.Provider, ev.EventID)
+	if err != nil {
+		return EventOutcome{}, err
+	}
+	if seen {
+		return EventOutcome{Duplicate: true, Action: "none"}, nil
+	}
+	record := store.RecordPaymentEvent(ev.Provider, ev.EventID)
+	var o store.Order
+	if ev.Kind != EventIgnored {
+		o, err = s.orderOfEvent(ctx, ev)
+		if err != nil {
+			return EventOutcome{}, err
+		}
+	}
+	switch ev.Kind {
+	case EventPaid:
+		if ev.Amount != 0 && (ev.Amount != o.Price || ev.Currency != o.Currency) {
+			return EventOutcome{}, refuse("amount_mismatch", "event %s pays %d %s for order %s of %d %s", ev.EventID, ev.Amount, ev.Currency, o.ID, o.Price, o.Currency)
+		}
+		if o.Status == store.OrderPaid {
+			return EventOutcome{Action: "none"}, s.cfg.Store.MarkPaymentEvent(ctx, ev.Provider, ev.EventID)
+		}
+		_, err = s.creditOrderWith(ctx, o, ev.Ref, "webhook", record)
+		if errors.Is(err, store.ErrExists) {
+			return EventOutcome{Duplicate: true, Action: "none"}, nil
+		}
+		return EventOutcome{Action: "credited"}, err
+	case EventFailed:
+		if o.Status == store.OrderPending || o.Status == store.OrderRequiresAction {
+			if err := s.cfg.Store.UpdateOrder(ctx, o.ID, store.OrderDeclined, "", "the payment failed or expired at "+ev.Provider); err != nil {
+				return EventOutcome{}, err
+			}
+		}
+		return EventOutcome{Action: "declined"}, s.cfg.Store.MarkPaymentEvent(ctx, ev.Provider, ev.EventID)
+	case EventRefunded, EventChargedBack:
+		status := store.OrderRefunded
+		if ev.Kind == EventChargedBack {
+			status = store.OrderChargedBack
+		}
+		_, err = s.reverseWith(ctx, o.ID, status, ev.Provider+" "+ev.Type, record)
+		if errors.Is(err, store.ErrExists) {
+			return EventOutcome{Duplicate: true, Action: "none"}, nil
+		}
+		var rf *Refusal
+		if errors.As(err, &rf) && rf.Code() == "order_not_paid" {
+			return EventOutcome{Action: "none"}, s.cfg.Store.MarkPaymentEvent(ctx, ev.Provider, ev.EventID)
+		}
+		return EventOutcome{Action: status}, err
+	}
+	return EventOutcome{Action: "none"}, s.cfg.Store.MarkPaymentEvent(ctx, ev.Provider, ev.EventID)
+}
+
+func (s *Service) orderOfEvent(ctx context.Context, ev ProviderEvent) (store.Order, error) {
+	if ev.OrderID != "" {
+		o, err := s.cfg.Store.OrderByID(ctx, ev.OrderID)
+		if err == nil && o.Provider == ev.Provider {
+			return o, nil
+		}
+	}
+	if ev.Ref != "" {
+		if o, err := s.cfg.Store.OrderByRef(ctx, ev.Provider, ev.Ref); err == nil {
+			return o, nil
+		}
+	}
+	return store.Order{}, refuse("unknown_order", "event %s names no order of this server", ev.EventID)
+}
+
+// Refund reverses a paid order on the admin's word (sandbox orders; real
+// providers' refunds arrive by webhook after the admin refunds there).
+func (s *Service) Refund(ctx context.Context, orderID, status, reason string) (store.Order, error) {
+	o, err := s.cfg.Store.OrderByID(ctx, orderID)
+	if err != nil {
+		return o, err
+	}
+	if o.Provider != "sandbox" {
+		return o, refuse("provider_refund", "refund %s orders at %s; its webhook then reverses the order here", o.Provider, o.Provider)
+	}
+	return s.Reverse(ctx, orderID, status, reason)
+}

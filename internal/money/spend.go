@@ -1,0 +1,221 @@
+package money
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/livehouse/livehouse/internal/realtime"
+	"github.com/livehouse/livehouse/internal/store"
+)
+
+// Spender is who spends: the signed-in user as chat shows them.
+type Spender struct {
+	User    store.User
+	IsAdmin bool
+	IP      string
+}
+
+// SpendResult answers a gift or a tip; replays answer the same.
+type SpendResult struct {
+	TxnID    string `json:"txn_id"`
+	Coins    int64  `json:"coins"`
+	Balance  int64  `json:"balance"`
+	Replayed bool   `json:"-"`
+}
+
+// GiftRequest sends count of a catalog gift to a channel.
+type GiftRequest struct {
+	From    Spender
+	Channel store.Channel
+	GiftID  string
+	Count   int64
+	At      int64 // the sender's playhead (unix ms), for the stream clock
+	IdemKey string
+}
+
+// TipRequest sends coins with a message to a channel.
+type TipRequest struct {
+	From    Spender
+	Channel store.Channel
+	Amount  int64
+	Message string
+	At      int64
+	IdemKey string
+}
+
+// canSpendOn checks the rules every spend on a channel shares.
+func (s *Service) canSpendOn(ctx context.Context, from Spender, ch store.Channel, what string) error {
+	if ch.Suspended {
+		return refuse("channel_suspended", "this channel is suspended; it cannot receive %s", what)
+	}
+	if ch.OwnerID != "" && ch.OwnerID == from.User.ID {
+		return refuse("self_gift", "you cannot send %s to your own channel", what)
+	}
+	if ch.OwnerID != "" {
+		owner, err := s.cfg.Store.UserByID(ctx, ch.OwnerID)
+		if err != nil {
+			return err
+		}
+		if owner.Status != store.StatusActive {
+			return refuse("channel_suspended", "this channel's owner is suspended; it cannot receive %s", what)
+		}
+	}
+	owed, err := s.cfg.Store.Balance(ctx, receivableAccount(from.User.ID).ID)
+	if err != nil {
+		return err
+	}
+	if owed < 0 {
+		return refuse("receivable_outstanding", "you owe %d coins from a reversed purchase; buy coins to settle it before spending", -owed)
+	}
+	return nil
+}
+
+func (s *Service) broadcastOf(ctx context.Context, channelID string) string {
+	if s.cfg.Clock == nil {
+		return ""
+	}
+	id, _, ok := s.cfg.Clock.Broadcast(ctx, channelID)
+	if !ok {
+		return ""
+	}
+	return id
+}
+
+// spendResult renders the stored answer of a spend.
+func spendResult(wallet string) func(t store.Txn, bal map[string]int64) string {
+	return func(t store.Txn, bal map[string]int64) string {
+		b, _ := json.Marshal(SpendResult{TxnID: t.ID, Coins: t.Amount, Balance: bal[wallet]})
+		return string(b)
+	}
+}
+
+func replayed(p store.Posted) (SpendResult, error) {
+	var r SpendResult
+	if err := json.Unmarshal([]byte(p.Result), &r); err != nil {
+		return r, fmt.Errorf("stored result: %w", err)
+	}
+	r.Replayed = p.Replayed
+	return r, nil
+}
+
+// insufficient turns an overdrawn wallet into a refusal that says what to do.
+func insufficient(err error, need int64) error {
+	var ie *store.InsufficientError
+	if errors.As(err, &ie) {
+		return refuse("insufficient_coins", "you have %d coins and this needs %d; buy coins first", ie.Balance, need)
+	}
+	return err
+}
+
+// Gift debits the sender, credits the creator their share and the
+// platform the rest, then shows the gift in chat and as an alert.
+func (s *Service) Gift(ctx context.Context, req GiftRequest) (SpendResult, error) {
+	if req.Count == 0 {
+		req.Count = 1
+	}
+	if req.Count < 1 || req.Count > 100 {
+		return SpendResult{}, &store.FieldError{Field: "count", Problem: "count must be 1 to 100"}
+	}
+	g, err := s.cfg.Store.Gift(ctx, req.GiftID)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && !g.Active) {
+		return SpendResult{}, &store.FieldError{Field: "gift_id", Problem: "no such gift in the catalog; see GET /api/v1/gifts"}
+	}
+	if err != nil {
+		return SpendResult{}, err
+	}
+	if err := s.canSpendOn(ctx, req.From, req.Channel, "gifts"); err != nil {
+		return SpendResult{}, err
+	}
+	st, err := s.Settings(ctx)
+	if err != nil {
+		return SpendResult{}, err
+	}
+	coins := g.Price * req.Count
+	creator, platform := split(coins, st.GiftShareBPS)
+	wallet := walletAccount(req.From.User.ID)
+	t := store.Txn{Kind: "gift", UserID: req.From.User.ID, ChannelID: req.Channel.ID, BroadcastID: s.broadcastOf(ctx, req.Channel.ID),
+		Amount: coins, Ref: g.ID, Memo: memo(map[string]any{"gift": g.ID, "name": g.Name, "count": req.Count, "share_bps": st.GiftShareBPS}),
+		Entries: entries(
+			store.Entry{Account: wallet, Amount: -coins},
+			store.Entry{Account: earningsAccount(req.Channel.ID), Amount: creator},
+			store.Entry{Account: platformAccount("revenue"), Amount: platform},
+		)}
+	p, err := s.post(ctx, store.Posting{Txn: t,
+		Idem:   idem(req.From.User.ID, req.IdemKey, "gift", req.Channel.ID, req.GiftID, req.Count),
+		Result: spendResult(wallet.ID)})
+	if err != nil {
+		return SpendResult{}, insufficient(err, coins)
+	}
+	res, err := replayed(p)
+	if err != nil || res.Replayed {
+		return res, err
+	}
+	s.announce(ctx, req.Channel, realtime.Announcement{Kind: realtime.KindGift, User: chatUser(req.From), At: req.At, UserID: req.From.User.ID,
+		Money: &realtime.MoneyView{Gift: &realtime.GiftView{ID: g.ID, Name: g.Name, Image: g.Image, Tier: g.Tier}, Count: req.Count, Coins: coins}})
+	return res, nil
+}
+
+// Tip sends coins with a message that passes the chat's filters.
+func (s *Service) Tip(ctx context.Context, req TipRequest) (SpendResult, error) {
+	st, err := s.Settings(ctx)
+	if err != nil {
+		return SpendResult{}, err
+	}
+	if req.Amount < st.TipMin || req.Amount > st.TipMax {
+		return SpendResult{}, &store.FieldError{Field: "amount", Problem: fmt.Sprintf("amount must be a whole number of coins from %d to %d", st.TipMin, st.TipMax)}
+	}
+	if err := s.canSpendOn(ctx, req.From, req.Channel, "tips"); err != nil {
+		return SpendResult{}, err
+	}
+	text := req.Message
+	if s.cfg.Rooms != nil {
+		u := req.From.User
+		text, err = s.cfg.Rooms.CheckText(ctx, roomOf(req.Channel), realtime.Member{User: &u, IsAdmin: req.From.IsAdmin, IP: req.From.IP}, req.Message)
+		if err != nil {
+			return SpendResult{}, err
+		}
+	}
+	creator, platform := split(req.Amount, st.TipShareBPS)
+	wallet := walletAccount(req.From.User.ID)
+	t := store.Txn{Kind: "tip", UserID: req.From.User.ID, ChannelID: req.Channel.ID, BroadcastID: s.broadcastOf(ctx, req.Channel.ID),
+		Amount: req.Amount, Memo: memo(map[string]any{"message": text, "share_bps": st.TipShareBPS}),
+		Entries: entries(
+			store.Entry{Account: wallet, Amount: -req.Amount},
+			store.Entry{Account: earningsAccount(req.Channel.ID), Amount: creator},
+			store.Entry{Account: platformAccount("revenue"), Amount: platform},
+		)}
+	p, err := s.post(ctx, store.Posting{Txn: t,
+		Idem:   idem(req.From.User.ID, req.IdemKey, "tip", req.Channel.ID, req.Amount, req.Message),
+		Result: spendResult(wallet.ID)})
+	if err != nil {
+		return SpendResult{}, insufficient(err, req.Amount)
+	}
+	res, err := replayed(p)
+	if err != nil || res.Replayed {
+		return res, err
+	}
+	s.announce(ctx, req.Channel, realtime.Announcement{Kind: realtime.KindTip, User: chatUser(req.From), Text: text, At: req.At,
+		UserID: req.From.User.ID, Money: &realtime.MoneyView{Coins: req.Amount}})
+	return res, nil
+}
+
+func chatUser(f Spender) *realtime.User {
+	return &realtime.User{ID: f.User.ID, Name: f.User.DisplayName}
+}
+
+func roomOf(ch store.Channel) realtime.Channel {
+	return realtime.Channel{ID: ch.ID, Slug: ch.Slug, OwnerID: ch.OwnerID}
+}
+
+// announce puts a paid event in the channel's room. The money has moved
+// already; a room that cannot take the event is logged, not undone.
+func (s *Service) announce(ctx context.Context, ch store.Channel, a realtime.Announcement) {
+	if s.cfg.Rooms == nil {
+		return
+	}
+	if _, err := s.cfg.Rooms.Announce(context.WithoutCancel(ctx), roomOf(ch), a); err != nil {
+		s.log.Warn("money: paid event not shown in chat", "channel", ch.Slug, "kind", a.Kind, "err", err)
+	}
+}

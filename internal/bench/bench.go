@@ -28,6 +28,8 @@ func Benchmarks() map[string]Func {
 		"poll":         Poll,
 		// poll-voters is the voter process that Poll starts.
 		"poll-voters": PollVoters,
+		"gifts":       Gifts,
+		"renewals":    Renewals,
 	}
 }
 

@@ -360,6 +360,10 @@ func affectedOne(res sql.Result, err error) error {
 
 // inTx runs fn in a transaction, committed when fn returns nil.
 func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	if s.engine == engineSQLite {
+		s.txMu.Lock()
+		defer s.txMu.Unlock()
+	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err

@@ -25,6 +25,13 @@ import (
 //     and this halves its time.
 //   - _txlock=immediate: BEGIN takes the write lock up front, so busy_timeout
 //     applies instead of a read->write upgrade failing with SQLITE_BUSY.
+//
+// Connection pool sizes per process.
+const (
+	sqliteMaxConns   = 16
+	postgresMaxConns = 24
+)
+
 const sqliteParams = "_pragma=busy_timeout(5000)" +
 	"&_pragma=journal_mode(WAL)" +
 	"&_pragma=foreign_keys(1)" +
@@ -46,10 +53,16 @@ func openSQLite(path string) (*sql.DB, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
 		return nil, fmt.Errorf("create database directory: %w", err)
 	}
-	db, err := sql.Open("sqlite", path+"?"+sqliteParams)
+	db, err := openCached("sqlite", path+"?"+sqliteParams)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite %q: %w", path, err)
 	}
+	// Opening a connection costs a schema parse and the pragmas (about a
+	// millisecond), so connections are kept, not closed after a burst as
+	// database/sql's default of two idle ones would do; and bounded, since
+	// SQLite has one writer and more readers only contend for the CPU.
+	db.SetMaxOpenConns(sqliteMaxConns)
+	db.SetMaxIdleConns(sqliteMaxConns)
 	return db, nil
 }
 
@@ -73,5 +86,10 @@ func openPostgres(dsn string) (*sql.DB, error) {
 		// included, so the detail is withheld.
 		return nil, fmt.Errorf("cannot parse postgres dsn (detail withheld, it may hold a password): %w", ErrInvalid)
 	}
-	return stdlib.OpenDB(*cfg), nil
+	db := stdlib.OpenDB(*cfg)
+	// Keep the pool's connections (each costs a TCP and auth round trip)
+	// and stay well inside the server's max_connections with a few nodes.
+	db.SetMaxOpenConns(postgresMaxConns)
+	db.SetMaxIdleConns(postgresMaxConns)
+	return db, nil
 }

@@ -140,6 +140,36 @@ func (s *Store) Post(ctx context.Context, p Posting) (Posted, error) {
 // reused key) undoes only itself: group commit for many concurrent
 // callers. errs[i] is posting i's outcome; a failed commit fails them all.
 func (s *Store) PostBatch(ctx context.Context, ps []Posting) (out []Posted, errs []error) {
+	errs = make([]error, len(ps))
+	for i := range ps {
+		errs[i] = checkBalanced(&ps[i].Txn)
+	}
+	out, deferred, ok := s.postBatchFast(ctx, ps, errs)
+	if !ok {
+		return s.postBatchSlow(ctx, ps)
+	}
+	var rest []Posting
+	var at []int
+	for i := range ps {
+		switch {
+		case deferred[i]:
+			rest, at = append(rest, ps[i]), append(at, i)
+		case errs[i] != nil:
+			errs[i] = wrapPostErr(&ps[i].Txn, errs[i])
+		}
+	}
+	if len(rest) > 0 { // repeats of a key earlier in the batch: replays now
+		o, e := s.postBatchSlow(ctx, rest)
+		for n, i := range at {
+			out[i], errs[i] = o[n], e[n]
+		}
+	}
+	return out, errs
+}
+
+// postBatchSlow is PostBatch one posting at a time, each under its own
+// savepoint: the fallback of the batch path (ledger_batch.go).
+func (s *Store) postBatchSlow(ctx context.Context, ps []Posting) (out []Posted, errs []error) {
 	out, errs = make([]Posted, len(ps)), make([]error, len(ps))
 	ok := false
 	for i := range ps {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -25,6 +26,11 @@ type Store struct {
 	engine engine
 	logger *slog.Logger
 	now    func() time.Time // replaced in tests
+	// txMu queues this process's SQLite write transactions. SQLite has one
+	// writer; without the queue, a transaction that finds the lock taken
+	// polls for it with sleeps of up to 100 ms (busy_timeout), which is
+	// what a burst of gifts and chat appends would see as latency.
+	txMu sync.Mutex
 }
 
 // Open connects to the database named by dsn and applies pending migrations.
@@ -110,6 +116,21 @@ func (s *Store) Optimize(ctx context.Context) error {
 	}
 	if _, err := s.db.ExecContext(ctx, q); err != nil {
 		return fmt.Errorf("optimize %s store: %w", s.engine, err)
+	}
+	if s.engine == engineSQLite {
+		// Keep sqlite_stat1 (row counts for the planner) but not the STAT4
+		// samples: with samples, every statement that compares an indexed
+		// column with a parameter is re-planned each time it is bound, which
+		// costs the parse that prepared statements exist to save.
+		var n int
+		if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM sqlite_schema WHERE name = 'sqlite_stat4'`).Scan(&n); err != nil {
+			return fmt.Errorf("optimize sqlite store: %w", err)
+		}
+		if n > 0 {
+			if _, err := s.db.ExecContext(ctx, `DELETE FROM sqlite_stat4`); err != nil {
+				return fmt.Errorf("optimize sqlite store: %w", err)
+			}
+		}
 	}
 	return nil
 }

@@ -1,0 +1,378 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// The batch path of PostBatch writes a whole group of postings with a
+// constant number of statements: one read of their idempotency keys, one
+// read (locking, on PostgreSQL) of every account they touch, then the
+// floors are checked in memory, posting by posting in order, and what
+// passes is written with one balance update and one multi-row insert each
+// of transactions, entries and keys. Nothing is written for a refused
+// posting, so no savepoints are needed, except around an Apply. Anything
+// unexpected (a database error, a key taken meanwhile by another node)
+// rolls the batch back and PostBatch redoes it posting by posting.
+
+// batchRows bounds the rows of one multi-row insert, well inside both
+// engines' limits on bound parameters.
+const batchRows = 400
+
+// errBatchFallback aborts the batch path's transaction.
+var errBatchFallback = errors.New("ledger batch: fall back to one posting at a time")
+
+type batchAcct struct {
+	bal     int64
+	floored bool
+	delta   int64
+}
+
+// postBatchFast tries the batch path. ok is false when the batch must be
+// redone by the savepoint path (nothing of it was written). Postings whose
+// idempotency key repeats an earlier one of the batch are left for the
+// caller (deferred[i] true).
+func (s *Store) postBatchFast(ctx context.Context, ps []Posting, errs []error) (out []Posted, deferred []bool, ok bool) {
+	out, deferred = make([]Posted, len(ps)), make([]bool, len(ps))
+	outErrs := slices.Clone(errs)
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		live := make([]int, 0, len(ps))
+		seen := map[[2]string]bool{}
+		var keyed []int
+		for i := range ps {
+			if outErrs[i] != nil {
+				continue
+			}
+			if k := ps[i].Idem; k != nil {
+				id := [2]string{k.Scope, k.Key}
+				if seen[id] {
+					deferred[i] = true
+					continue
+				}
+				seen[id] = true
+				keyed = append(keyed, i)
+			}
+			live = append(live, i)
+		}
+		used, err := s.seenKeys(ctx, tx, ps, keyed)
+		if err != nil {
+			return err
+		}
+		var fresh []int
+		for _, i := range live {
+			if k := ps[i].Idem; k != nil && used[[2]string{k.Scope, k.Key}] {
+				out[i], outErrs[i] = s.replay(ctx, tx, k)
+				if outErrs[i] != nil && !errors.Is(outErrs[i], ErrIdempotencyConflict) {
+					return outErrs[i]
+				}
+				continue
+			}
+			fresh = append(fresh, i)
+		}
+		accts, err := s.lockAccounts(ctx, tx, ps, fresh)
+		if err != nil {
+			return err
+		}
+		var accepted []int
+		for _, i := range fresh {
+			p := &ps[i]
+			if err := checkFloors(p, accts); err != nil {
+				outErrs[i] = err
+				continue
+			}
+			if p.Apply != nil {
+				if err := applyIsolated(ctx, tx, p); err != nil {
+					if errors.Is(err, errBatchFallback) {
+						return err
+					}
+					outErrs[i] = err
+					continue
+				}
+			}
+			t := p.Txn
+			if t.ID == "" {
+				t.ID = newID("txn")
+			}
+			if t.CreatedAt.IsZero() {
+				t.CreatedAt = s.now()
+			}
+			if t.Memo == "" {
+				t.Memo = "{}"
+			}
+			t.Entries = slices.Clone(t.Entries)
+			slices.SortFunc(t.Entries, func(a, b Entry) int { return strings.Compare(a.Account.ID, b.Account.ID) })
+			balances := make(map[string]int64, len(t.Entries))
+			for _, e := range t.Entries {
+				a := accts[e.Account.ID]
+				a.bal += e.Amount
+				a.delta += e.Amount
+				balances[e.Account.ID] = a.bal
+			}
+			res := ""
+			if p.Result != nil {
+				res = p.Result(t, balances)
+			}
+			out[i] = Posted{Txn: t, Result: res}
+			accepted = append(accepted, i)
+		}
+		if len(accepted) == 0 {
+			return nil
+		}
+		if err := s.applyDeltas(ctx, tx, accts); err != nil {
+			return err
+		}
+		return s.insertPosted(ctx, tx, ps, out, accepted)
+	})
+	if err != nil {
+		return nil, nil, false
+	}
+	copy(errs, outErrs)
+	return out, deferred, true
+}
+
+// seenKeys returns which of the keyed postings' idempotency keys exist.
+func (s *Store) seenKeys(ctx context.Context, tx *sql.Tx, ps []Posting, keyed []int) (map[[2]string]bool, error) {
+	used := map[[2]string]bool{}
+	for start := 0; start < len(keyed); start += batchRows {
+		part := keyed[start:min(start+batchRows, len(keyed))]
+		var q strings.Builder
+		args := make([]any, 0, 2*len(part))
+		q.WriteString(`SELECT scope, idem_key FROM idempotency_keys WHERE `)
+		for n, i := range part {
+			if n > 0 {
+				q.WriteString(" OR ")
+			}
+			fmt.Fprintf(&q, "(scope = $%d AND idem_key = $%d)", 2*n+1, 2*n+2)
+			args = append(args, ps[i].Idem.Scope, ps[i].Idem.Key)
+		}
+		rows, err := tx.QueryContext(ctx, q.String(), args...)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var k [2]string
+			if err := rows.Scan(&k[0], &k[1]); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			used[k] = true
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	return used, nil
+}
+
+// lockAccounts reads every account the postings touch, creating the
+// missing ones at zero, and on PostgreSQL locks them (in id order, so two
+// batches never deadlock) until the transaction ends.
+func (s *Store) lockAccounts(ctx context.Context, tx *sql.Tx, ps []Posting, fresh []int) (map[string]*batchAcct, error) {
+	specs := map[string]LedgerAccount{}
+	for _, i := range fresh {
+		for _, e := range ps[i].Txn.Entries {
+			specs[e.Account.ID] = e.Account
+		}
+	}
+	ids := make([]string, 0, len(specs))
+	for id := range specs {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	accts := make(map[string]*batchAcct, len(ids))
+	if err := s.readAccounts(ctx, tx, ids, accts); err != nil {
+		return nil, err
+	}
+	var missing []string
+	for _, id := range ids {
+		if accts[id] == nil {
+			missing = append(missing, id)
+		}
+	}
+	if len(missing) == 0 {
+		return accts, nil
+	}
+	now := toMillis(s.now())
+	for start := 0; start < len(missing); start += batchRows {
+		part := missing[start:min(start+batchRows, len(missing))]
+		args := make([]any, 0, 6*len(part))
+		for _, id := range part {
+			a := specs[id]
+			args = append(args, a.ID, a.Kind, a.OwnerID, a.Currency, boolInt(a.Floored), now)
+		}
+		q := `INSERT INTO ledger_accounts (id, kind, owner_id, currency, floored, created_at) VALUES ` +
+			placeholders(len(part), 6) + ` ON CONFLICT (id) DO NOTHING`
+		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+			return nil, err
+		}
+	}
+	// Read them back: another node may have created one meanwhile.
+	if err := s.readAccounts(ctx, tx, missing, accts); err != nil {
+		return nil, err
+	}
+	for _, id := range missing {
+		if accts[id] == nil {
+			return nil, fmt.Errorf("account %s vanished: %w", id, errBatchFallback)
+		}
+	}
+	return accts, nil
+}
+
+func (s *Store) readAccounts(ctx context.Context, tx *sql.Tx, ids []string, into map[string]*batchAcct) error {
+	for start := 0; start < len(ids); start += batchRows {
+		part := ids[start:min(start+batchRows, len(ids))]
+		args := make([]any, len(part))
+		for n, id := range part {
+			args[n] = id
+		}
+		q := `SELECT id, balance, floored FROM ledger_accounts WHERE id IN (` + placeholderList(1, len(part)) + `) ORDER BY id`
+		if s.engine == enginePostgres {
+			q += ` FOR UPDATE`
+		}
+		rows, err := tx.QueryContext(ctx, q, args...)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var id string
+			var a batchAcct
+			var floored int
+			if err := rows.Scan(&id, &a.bal, &floored); err != nil {
+				rows.Close()
+				return err
+			}
+			a.floored = floored == 1
+			into[id] = &a
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkFloors refuses a posting that would overdraw a floored account or
+// overflow a balance, given the balances so far in the batch.
+func checkFloors(p *Posting, accts map[string]*batchAcct) error {
+	for _, e := range p.Txn.Entries {
+		a := accts[e.Account.ID]
+		next := a.bal + e.Amount
+		if (e.Amount > 0 && next < a.bal) || (e.Amount < 0 && next > a.bal) {
+			return fmt.Errorf("transaction %s: balance of %s would overflow: %w", p.Txn.Kind, e.Account.ID, ErrInvalid)
+		}
+		if a.floored && next < 0 {
+			return &InsufficientError{Account: e.Account.ID, Need: -e.Amount, Balance: a.bal}
+		}
+	}
+	return nil
+}
+
+// applyIsolated runs a posting's Apply under a savepoint, so a refusal
+// (a subscription changed meanwhile) undoes only what it wrote.
+func applyIsolated(ctx context.Context, tx *sql.Tx, p *Posting) error {
+	if _, err := tx.ExecContext(ctx, `SAVEPOINT a`); err != nil {
+		return fmt.Errorf("%w: %v", errBatchFallback, err)
+	}
+	err := p.Apply(ctx, tx)
+	if err != nil {
+		if _, rerr := tx.ExecContext(ctx, `ROLLBACK TO SAVEPOINT a`); rerr != nil {
+			return fmt.Errorf("%w: %v", errBatchFallback, rerr)
+		}
+	}
+	if _, rerr := tx.ExecContext(ctx, `RELEASE SAVEPOINT a`); rerr != nil {
+		return fmt.Errorf("%w: %v", errBatchFallback, rerr)
+	}
+	return err
+}
+
+// applyDeltas moves every account by its net change in one statement per
+// chunk; the floor is checked again by the database, and a mismatch
+// sends the batch down the savepoint path.
+func (s *Store) applyDeltas(ctx context.Context, tx *sql.Tx, accts map[string]*batchAcct) error {
+	ids := make([]string, 0, len(accts))
+	for id, a := range accts {
+		if a.delta != 0 {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	for start := 0; start < len(ids); start += batchRows / 2 {
+		part := ids[start:min(start+batchRows/2, len(ids))]
+		var cs strings.Builder
+		args := make([]any, 0, 3*len(part))
+		cs.WriteString("CASE id")
+		for n, id := range part {
+			fmt.Fprintf(&cs, " WHEN $%d THEN CAST($%d AS BIGINT)", 2*n+1, 2*n+2)
+			args = append(args, id, accts[id].delta)
+		}
+		cs.WriteString(" END")
+		in := placeholderList(len(args)+1, len(part))
+		for _, id := range part {
+			args = append(args, id)
+		}
+		q := `UPDATE ledger_accounts SET balance = balance + ` + cs.String() + ` WHERE id IN (` + in + `)
+			AND (floored = 0 OR balance + ` + cs.String() + ` >= 0)`
+		res, err := tx.ExecContext(ctx, q, args...)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n != int64(len(part)) {
+			return fmt.Errorf("balance update touched %d of %d accounts: %w", n, len(part), errBatchFallback)
+		}
+	}
+	return nil
+}
+
+// insertPosted writes the accepted postings' transactions, entries and
+// idempotency keys.
+func (s *Store) insertPosted(ctx context.Context, tx *sql.Tx, ps []Posting, out []Posted, accepted []int) error {
+	var txns, entries, keys []any
+	for _, i := range accepted {
+		t := out[i].Txn
+		now := toMillis(t.CreatedAt)
+		txns = append(txns, t.ID, t.Kind, t.UserID, t.ChannelID, t.BroadcastID, t.Amount, t.Ref, t.Memo, now)
+		for _, e := range t.Entries {
+			entries = append(entries, t.ID, e.Account.ID, e.Amount, now)
+		}
+		if k := ps[i].Idem; k != nil {
+			keys = append(keys, k.Scope, k.Key, k.Hash, t.ID, out[i].Result, now)
+		}
+	}
+	for _, ins := range []struct {
+		table, cols string
+		width       int
+		args        []any
+	}{
+		{"ledger_txns", txnColumns, 9, txns},
+		{"ledger_entries", "txn_id, account_id, amount, created_at", 4, entries},
+		{"idempotency_keys", "scope, idem_key, request_hash, txn_id, result, created_at", 6, keys},
+	} {
+		rows := len(ins.args) / ins.width
+		for start := 0; start < rows; start += batchRows {
+			n := min(batchRows, rows-start)
+			q := "INSERT INTO " + ins.table + " (" + ins.cols + ") VALUES " + placeholders(n, ins.width)
+			if _, err := tx.ExecContext(ctx, q, ins.args[start*ins.width:(start+n)*ins.width]...); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// placeholderList renders $first, $first+1, … n of them.
+func placeholderList(first, n int) string {
+	var b strings.Builder
+	for i := range n {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "$%d", first+i)
+	}
+	return b.String()
+}

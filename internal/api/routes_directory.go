@@ -140,6 +140,9 @@ func (a *API) visible(r *http.Request, ch store.Channel) bool {
 	if ch.OwnerID == "" {
 		return true
 	}
+	if ch.OwnerStatus != "" {
+		return ch.OwnerStatus == store.StatusActive
+	}
 	u, err := a.cfg.Store.UserByID(r.Context(), ch.OwnerID)
 	return err == nil && u.Status == store.StatusActive
 }

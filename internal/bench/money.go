@@ -408,6 +408,7 @@ func Renewals(ctx context.Context, args []string, out io.Writer) error {
 	subs := fs.Int("subs", 100_000, "subscriptions due")
 	broke := fs.Int("broke-percent", 5, "percent of subscribers without the coins, whose subscriptions expire")
 	pg := fs.String("postgres-url", "", "run on PostgreSQL (a fresh schema on this server) instead of SQLite")
+	profile := fs.String("cpuprofile", "", "write a CPU profile of the renewal pass to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -456,12 +457,25 @@ func Renewals(ctx context.Context, args []string, out io.Writer) error {
 	}
 	fmt.Fprintf(out, "%d subscribers and subscriptions due, %d%% of wallets funded (%.1f s)\n\n", n, 100-*broke, time.Since(t0).Seconds())
 
+	if *profile != "" {
+		f, err := os.Create(*profile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+	}
 	t1 := time.Now()
 	res, err := srv.Money().RenewDue(ctx, time.Now())
 	if err != nil {
 		return err
 	}
 	took := time.Since(t1)
+	if *profile != "" {
+		pprof.StopCPUProfile()
+	}
 	fmt.Fprintf(out, "one renewal pass: %d renewed, %d expired, %d failed in %.1f s (%.0f subscriptions/s)\n",
 		res.Renewed, res.Expired, res.Failed, took.Seconds(), float64(res.Renewed+res.Expired)/took.Seconds())
 	again, err := srv.Money().RenewDue(ctx, time.Now())

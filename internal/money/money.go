@@ -181,6 +181,9 @@ type Service struct {
 	loadedAt     time.Time
 	marked       map[string]bool // channels whose playlists carry markers
 	endAnnounced map[string]bool // ad breaks whose end this node announced
+
+	giftMu sync.Mutex
+	gifts  map[string]cachedGift
 }
 
 // New returns a stopped service.
@@ -201,7 +204,7 @@ func New(cfg Config) (*Service, error) {
 		cfg.Now = time.Now
 	}
 	s := &Service{cfg: cfg, log: cfg.Logger, providers: map[string]Provider{}, in: make(chan *pending, 4096),
-		marked: map[string]bool{}, endAnnounced: map[string]bool{}}
+		marked: map[string]bool{}, endAnnounced: map[string]bool{}, gifts: map[string]cachedGift{}}
 	for _, p := range cfg.Providers {
 		s.providers[p.ID()] = p
 	}

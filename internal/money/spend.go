@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/livehouse/livehouse/internal/realtime"
 	"github.com/livehouse/livehouse/internal/store"
@@ -54,22 +55,25 @@ func (s *Service) canSpendOn(ctx context.Context, from Spender, ch store.Channel
 		return refuse("self_gift", "you cannot send %s to your own channel", what)
 	}
 	if ch.OwnerID != "" {
-		owner, err := s.cfg.Store.UserByID(ctx, ch.OwnerID)
-		if err != nil {
-			return err
+		status := ch.OwnerStatus // read with the channel, when it was
+		if status == "" {
+			owner, err := s.cfg.Store.UserByID(ctx, ch.OwnerID)
+			if err != nil {
+				return err
+			}
+			status = owner.Status
 		}
-		if owner.Status != store.StatusActive {
+		if status != store.StatusActive {
 			return refuse("channel_suspended", "this channel's owner is suspended; it cannot receive %s", what)
 		}
 	}
-	owed, err := s.cfg.Store.Balance(ctx, receivableAccount(from.User.ID).ID)
-	if err != nil {
-		return err
-	}
-	if owed < 0 {
-		return refuse("receivable_outstanding", "you owe %d coins from a reversed purchase; buy coins to settle it before spending", -owed)
-	}
-	return nil
+	return nil // what the spender owes is checked in the posting: owesNothing
+}
+
+// owesNothing guards a spend: a user who owes coins from a reversed
+// purchase (a negative receivable) cannot spend until it is settled.
+func owesNothing(userID string) *store.Guard {
+	return &store.Guard{AccountID: receivableAccount(userID).ID, Min: 0}
 }
 
 func (s *Service) broadcastOf(ctx context.Context, channelID string) string {
@@ -106,6 +110,10 @@ func insufficient(err error, need int64) error {
 	if errors.As(err, &ie) {
 		return refuse("insufficient_coins", "you have %d coins and this needs %d; buy coins first", ie.Balance, need)
 	}
+	var ge *store.GuardError
+	if errors.As(err, &ge) {
+		return refuse("receivable_outstanding", "you owe %d coins from a reversed purchase; buy coins to settle it before spending", -ge.Balance)
+	}
 	return err
 }
 
@@ -118,7 +126,7 @@ func (s *Service) Gift(ctx context.Context, req GiftRequest) (SpendResult, error
 	if req.Count < 1 || req.Count > 100 {
 		return SpendResult{}, &store.FieldError{Field: "count", Problem: "count must be 1 to 100"}
 	}
-	g, err := s.cfg.Store.Gift(ctx, req.GiftID)
+	g, err := s.gift(ctx, req.GiftID)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && !g.Active) {
 		return SpendResult{}, &store.FieldError{Field: "gift_id", Problem: "no such gift in the catalog; see GET /api/v1/gifts"}
 	}
@@ -142,7 +150,7 @@ func (s *Service) Gift(ctx context.Context, req GiftRequest) (SpendResult, error
 			store.Entry{Account: earningsAccount(req.Channel.ID), Amount: creator},
 			store.Entry{Account: platformAccount("revenue"), Amount: platform},
 		)}
-	p, err := s.post(ctx, store.Posting{Txn: t,
+	p, err := s.post(ctx, store.Posting{Txn: t, Guard: owesNothing(req.From.User.ID),
 		Idem:   idem(req.From.User.ID, req.IdemKey, "gift", req.Channel.ID, req.GiftID, req.Count),
 		Result: spendResult(wallet.ID)})
 	if err != nil {
@@ -186,7 +194,7 @@ func (s *Service) Tip(ctx context.Context, req TipRequest) (SpendResult, error) 
 			store.Entry{Account: earningsAccount(req.Channel.ID), Amount: creator},
 			store.Entry{Account: platformAccount("revenue"), Amount: platform},
 		)}
-	p, err := s.post(ctx, store.Posting{Txn: t,
+	p, err := s.post(ctx, store.Posting{Txn: t, Guard: owesNothing(req.From.User.ID),
 		Idem:   idem(req.From.User.ID, req.IdemKey, "tip", req.Channel.ID, req.Amount, req.Message),
 		Result: spendResult(wallet.ID)})
 	if err != nil {
@@ -218,4 +226,35 @@ func (s *Service) announce(ctx context.Context, ch store.Channel, a realtime.Ann
 	if _, err := s.cfg.Rooms.Announce(context.WithoutCancel(ctx), roomOf(ch), a); err != nil {
 		s.log.Warn("money: paid event not shown in chat", "channel", ch.Slug, "kind", a.Kind, "err", err)
 	}
+}
+
+// giftTTL is how long the service trusts a catalog entry it read: an
+// admin's change to a gift reaches senders within it.
+const giftTTL = 5 * time.Second
+
+type cachedGift struct {
+	g  store.Gift
+	at time.Time
+}
+
+// gift reads a catalog gift, from a short cache: every gift of a burst
+// names one of a handful of catalog entries.
+func (s *Service) gift(ctx context.Context, id string) (store.Gift, error) {
+	s.giftMu.Lock()
+	c, ok := s.gifts[id]
+	s.giftMu.Unlock()
+	if ok && time.Since(c.at) < giftTTL {
+		return c.g, nil
+	}
+	g, err := s.cfg.Store.Gift(ctx, id)
+	if err != nil {
+		return g, err
+	}
+	s.giftMu.Lock()
+	if len(s.gifts) > 1000 { // only catalog gifts get here; bound it all the same
+		clear(s.gifts)
+	}
+	s.gifts[id] = cachedGift{g, time.Now()}
+	s.giftMu.Unlock()
+	return g, nil
 }

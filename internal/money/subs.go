@@ -115,7 +115,7 @@ func (s *Service) Subscribe(ctx context.Context, req SubRequest) (SubResult, err
 			store.Entry{Account: earningsAccount(req.Channel.ID), Amount: creator},
 			store.Entry{Account: platformAccount("revenue"), Amount: platform},
 		)}
-	p, err := s.post(ctx, store.Posting{Txn: t, Idem: key, Apply: store.PutSubscription(sub, expect),
+	p, err := s.post(ctx, store.Posting{Txn: t, Idem: key, Apply: store.PutSubscription(sub, expect), Guard: owesNothing(req.From.User.ID),
 		Result: func(_ store.Txn, bal map[string]int64) string { return strconv.FormatInt(bal[wallet.ID], 10) }})
 	if errors.Is(err, store.ErrStateChanged) {
 		return SubResult{}, refuse("conflict", "the subscription changed meanwhile; reload and try again")
@@ -220,7 +220,7 @@ func (s *Service) RenewDue(ctx context.Context, now time.Time) (RenewStats, erro
 							store.Entry{Account: platformAccount("revenue"), Amount: platform},
 						)},
 					Idem:  &store.Idempotency{Scope: "renewal", Key: sub.ID + ":" + strconv.FormatInt(sub.PeriodEnd.UnixMilli(), 10), Hash: "renewal"},
-					Apply: store.RenewSubscription(sub.ID, sub.PeriodEnd, next),
+					Apply: store.RenewSubscription(sub.ID, sub.PeriodEnd, next), ApplyAtomic: true,
 				})
 				subs = append(subs, sub)
 			}

@@ -25,6 +25,9 @@ type Channel struct {
 	Avatar    string
 	Suspended bool
 	UpdatedAt time.Time
+	// OwnerStatus is the owner's account status as read with the channel
+	// by ChannelBySlug and ChannelByID; "" where not read (lists, or no owner).
+	OwnerStatus string
 }
 
 // NewChannel describes a channel to create.
@@ -39,6 +42,11 @@ type NewChannel struct {
 const channelSelect = `SELECT c.id, c.slug, c.display_name, c.created_at, c.key_rotated_at,
  p.owner_id, p.category, p.title, p.bio, p.tags, p.language, p.mature, p.avatar, p.suspended, p.updated_at
  FROM channels c JOIN channel_profiles p ON p.channel_id = c.id`
+
+// channelSelectOwner is channelSelect with the owner's status after it.
+const channelSelectOwner = `SELECT c.id, c.slug, c.display_name, c.created_at, c.key_rotated_at,
+ p.owner_id, p.category, p.title, p.bio, p.tags, p.language, p.mature, p.avatar, p.suspended, p.updated_at, u.status
+ FROM channels c JOIN channel_profiles p ON p.channel_id = c.id LEFT JOIN users u ON u.id = p.owner_id`
 
 // CreateChannel creates a channel with no owner in the default category,
 // with a fresh stream key, and returns both. The key is returned only here
@@ -264,7 +272,9 @@ func (s *Store) ChannelByID(ctx context.Context, id string) (Channel, error) {
 }
 
 func (s *Store) channelWhere(ctx context.Context, what, cond string, arg any) (Channel, error) {
-	ch, err := scanChannel(s.db.QueryRowContext(ctx, channelSelect+` WHERE `+cond, arg))
+	var owner sql.NullString
+	ch, err := scanChannel(s.db.QueryRowContext(ctx, channelSelectOwner+` WHERE `+cond, arg), &owner)
+	ch.OwnerStatus = owner.String
 	if errors.Is(err, sql.ErrNoRows) {
 		return Channel{}, fmt.Errorf("%s: %w", what, ErrNotFound)
 	}

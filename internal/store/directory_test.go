@@ -53,6 +53,10 @@ func TestCreateChannelWithOwnerStoresProfileTagsAndMakesTheOwnerACreator(t *test
 			t.Errorf("created = %+v, want profile %+v", ch, want)
 		}
 		got, err := s.ChannelBySlug(ctx, "jazz-nights")
+		if got.OwnerStatus != StatusActive {
+			t.Errorf("ChannelBySlug owner status = %q, want active (read with the channel)", got.OwnerStatus)
+		}
+		got.OwnerStatus = ""
 		if err != nil || !reflect.DeepEqual(got, ch) {
 			t.Errorf("ChannelBySlug = %+v, %v; want %+v", got, err, ch)
 		}

@@ -81,10 +81,34 @@ type Posting struct {
 	Txn   Txn
 	Idem  *Idempotency
 	Apply func(ctx context.Context, tx *sql.Tx) error
+	// Guard, if set, refuses the posting (with a *GuardError) unless an
+	// account holds at least Min, read in the posting's transaction.
+	Guard *Guard
+	// ApplyAtomic says Apply is one conditional statement that writes
+	// nothing when it fails, so the batch path runs it without a savepoint.
+	ApplyAtomic bool
 	// Result renders the answer to the request from the transaction and
 	// the accounts' balances after it; it is stored with the idempotency
 	// key, so a replay answers exactly the same.
 	Result func(t Txn, balances map[string]int64) string
+}
+
+// Guard is a condition on an account that a posting does not move, such
+// as "this user owes nothing" (its receivable is not negative). A missing
+// account holds 0.
+type Guard struct {
+	AccountID string
+	Min       int64
+}
+
+// GuardError reports a posting refused by its Guard.
+type GuardError struct {
+	Account string
+	Balance int64
+}
+
+func (e *GuardError) Error() string {
+	return fmt.Sprintf("account %s holds %d, below what the posting requires", e.Account, e.Balance)
 }
 
 // Posted is the outcome of a posting.
@@ -243,7 +267,8 @@ func (s *Store) postBatchSlow(ctx context.Context, ps []Posting) (out []Posted, 
 }
 
 func wrapPostErr(t *Txn, err error) error {
-	if errors.Is(err, ErrInvalid) || errors.Is(err, ErrInsufficient) || errors.Is(err, ErrIdempotencyConflict) || errors.Is(err, ErrNotFound) {
+	var ge *GuardError
+	if errors.As(err, &ge) || errors.Is(err, ErrInvalid) || errors.Is(err, ErrInsufficient) || errors.Is(err, ErrIdempotencyConflict) || errors.Is(err, ErrNotFound) {
 		return err
 	}
 	var fe *FieldError
@@ -298,6 +323,16 @@ func (s *Store) postOne(ctx context.Context, tx *sql.Tx, p *Posting) (Posted, er
 		}
 		if !errors.Is(err, sql.ErrNoRows) {
 			return Posted{}, err
+		}
+	}
+	if g := p.Guard; g != nil {
+		var bal int64
+		err := tx.QueryRowContext(ctx, `SELECT balance FROM ledger_accounts WHERE id = $1`, g.AccountID).Scan(&bal)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return Posted{}, err
+		}
+		if bal < g.Min {
+			return Posted{}, &GuardError{Account: g.AccountID, Balance: bal}
 		}
 	}
 	t := p.Txn

@@ -19,9 +19,20 @@ import (
 // unexpected (a database error, a key taken meanwhile by another node)
 // rolls the batch back and PostBatch redoes it posting by posting.
 
-// batchRows bounds the rows of one multi-row insert, well inside both
-// engines' limits on bound parameters.
-const batchRows = 400
+// chunkSizes splits n rows into multi-row statements of 256, 64, 16, 4
+// and 1 rows: few statements per batch, and few distinct statement texts,
+// so that the prepared-statement cache holds them all. 256 rows stay well
+// inside both engines' limits on bound parameters.
+func chunkSizes(n int) []int {
+	var out []int
+	for _, size := range []int{256, 64, 16, 4, 1} {
+		for n >= size {
+			out = append(out, size)
+			n -= size
+		}
+	}
+	return out
+}
 
 // errBatchFallback aborts the batch path's transaction.
 var errBatchFallback = errors.New("ledger batch: fall back to one posting at a time")
@@ -84,8 +95,22 @@ func (s *Store) postBatchFast(ctx context.Context, ps []Posting, errs []error) (
 				outErrs[i] = err
 				continue
 			}
+			if g := p.Guard; g != nil {
+				var bal int64
+				if a := accts[g.AccountID]; a != nil {
+					bal = a.bal
+				}
+				if bal < g.Min {
+					outErrs[i] = &GuardError{Account: g.AccountID, Balance: bal}
+					continue
+				}
+			}
 			if p.Apply != nil {
-				if err := applyIsolated(ctx, tx, p); err != nil {
+				apply := applyIsolated
+				if p.ApplyAtomic {
+					apply = func(ctx context.Context, tx *sql.Tx, p *Posting) error { return p.Apply(ctx, tx) }
+				}
+				if err := apply(ctx, tx, p); err != nil {
 					if errors.Is(err, errBatchFallback) {
 						return err
 					}
@@ -137,8 +162,10 @@ func (s *Store) postBatchFast(ctx context.Context, ps []Posting, errs []error) (
 // seenKeys returns which of the keyed postings' idempotency keys exist.
 func (s *Store) seenKeys(ctx context.Context, tx *sql.Tx, ps []Posting, keyed []int) (map[[2]string]bool, error) {
 	used := map[[2]string]bool{}
-	for start := 0; start < len(keyed); start += batchRows {
-		part := keyed[start:min(start+batchRows, len(keyed))]
+	start := 0
+	for _, size := range chunkSizes(len(keyed)) {
+		part := keyed[start : start+size]
+		start += size
 		var q strings.Builder
 		args := make([]any, 0, 2*len(part))
 		q.WriteString(`SELECT scope, idem_key FROM idempotency_keys WHERE `)
@@ -183,11 +210,20 @@ func (s *Store) lockAccounts(ctx context.Context, tx *sql.Tx, ps []Posting, fres
 	for id := range specs {
 		ids = append(ids, id)
 	}
+	// Guarded accounts are read (and locked) too, but never created.
+	guarded := map[string]bool{}
+	for _, i := range fresh {
+		if g := ps[i].Guard; g != nil && specs[g.AccountID].ID == "" && !guarded[g.AccountID] {
+			guarded[g.AccountID] = true
+			ids = append(ids, g.AccountID)
+		}
+	}
 	slices.Sort(ids)
 	accts := make(map[string]*batchAcct, len(ids))
 	if err := s.readAccounts(ctx, tx, ids, accts); err != nil {
 		return nil, err
 	}
+	ids = slices.DeleteFunc(ids, func(id string) bool { return guarded[id] })
 	var missing []string
 	for _, id := range ids {
 		if accts[id] == nil {
@@ -198,8 +234,10 @@ func (s *Store) lockAccounts(ctx context.Context, tx *sql.Tx, ps []Posting, fres
 		return accts, nil
 	}
 	now := toMillis(s.now())
-	for start := 0; start < len(missing); start += batchRows {
-		part := missing[start:min(start+batchRows, len(missing))]
+	start := 0
+	for _, size := range chunkSizes(len(missing)) {
+		part := missing[start : start+size]
+		start += size
 		args := make([]any, 0, 6*len(part))
 		for _, id := range part {
 			a := specs[id]
@@ -224,8 +262,10 @@ func (s *Store) lockAccounts(ctx context.Context, tx *sql.Tx, ps []Posting, fres
 }
 
 func (s *Store) readAccounts(ctx context.Context, tx *sql.Tx, ids []string, into map[string]*batchAcct) error {
-	for start := 0; start < len(ids); start += batchRows {
-		part := ids[start:min(start+batchRows, len(ids))]
+	start := 0
+	for _, size := range chunkSizes(len(ids)) {
+		part := ids[start : start+size]
+		start += size
 		args := make([]any, len(part))
 		for n, id := range part {
 			args[n] = id
@@ -302,8 +342,10 @@ func (s *Store) applyDeltas(ctx context.Context, tx *sql.Tx, accts map[string]*b
 		}
 	}
 	slices.Sort(ids)
-	for start := 0; start < len(ids); start += batchRows / 2 {
-		part := ids[start:min(start+batchRows/2, len(ids))]
+	start := 0
+	for _, size := range chunkSizes(len(ids)) {
+		part := ids[start : start+size]
+		start += size
 		var cs strings.Builder
 		args := make([]any, 0, 3*len(part))
 		cs.WriteString("CASE id")
@@ -353,13 +395,13 @@ func (s *Store) insertPosted(ctx context.Context, tx *sql.Tx, ps []Posting, out 
 		{"ledger_entries", "txn_id, account_id, amount, created_at", 4, entries},
 		{"idempotency_keys", "scope, idem_key, request_hash, txn_id, result, created_at", 6, keys},
 	} {
-		rows := len(ins.args) / ins.width
-		for start := 0; start < rows; start += batchRows {
-			n := min(batchRows, rows-start)
+		start := 0
+		for _, n := range chunkSizes(len(ins.args) / ins.width) {
 			q := "INSERT INTO " + ins.table + " (" + ins.cols + ") VALUES " + placeholders(n, ins.width)
 			if _, err := tx.ExecContext(ctx, q, ins.args[start*ins.width:(start+n)*ins.width]...); err != nil {
 				return err
 			}
+			start += n
 		}
 	}
 	return nil

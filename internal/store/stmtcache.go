@@ -102,7 +102,7 @@ func (c *cachingConn) PrepareContext(ctx context.Context, query string) (driver.
 	s := &cachedStmt{Stmt: ds}
 	// A query whose statement is busy (its rows are open while the same
 	// query runs again in the transaction) gets a statement of its own.
-	if _, busy := c.stmts[query]; !busy && len(c.stmts) < stmtCacheSize && len(query) < 4096 {
+	if _, busy := c.stmts[query]; !busy && len(c.stmts) < stmtCacheSize && len(query) < 64<<10 {
 		s.cached, s.inUse = true, true
 		c.stmts[query] = s
 	}

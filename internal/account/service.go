@@ -91,6 +91,7 @@ type Service struct {
 	signInFor *Limiter
 	signUpIP  *Limiter
 	now       func() time.Time
+	sessions  sessionCache
 }
 
 // New returns a Service.
@@ -224,8 +225,13 @@ func (s *Service) startSession(ctx context.Context, u store.User) (Session, erro
 
 // SignOut ends the session with that token.
 func (s *Service) SignOut(ctx context.Context, token string) error {
+	s.sessions.forgetToken(token)
 	return s.cfg.Store.DeleteAuthSession(ctx, token)
 }
+
+// ForgetUser drops what this node remembers of the user's sessions; call
+// it after changing the user's role, status or name.
+func (s *Service) ForgetUser(userID string) { s.sessions.forgetUser(userID) }
 
 // Principal is who made a request.
 type Principal struct {
@@ -242,6 +248,10 @@ func (p Principal) ViaSession() bool { return p.SessionToken != "" }
 // AuthenticateSession returns the principal of a session cookie value:
 // ErrNotSignedIn if unknown or expired, *InactiveError if suspended.
 func (s *Service) AuthenticateSession(ctx context.Context, token string) (Principal, error) {
+	now := s.now()
+	if p, ok := s.sessions.get(token, now); ok {
+		return p, nil
+	}
 	u, err := s.cfg.Store.UserBySession(ctx, token)
 	if errors.Is(err, store.ErrNotFound) {
 		return Principal{}, ErrNotSignedIn
@@ -252,7 +262,9 @@ func (s *Service) AuthenticateSession(ctx context.Context, token string) (Princi
 	if u.Status != store.StatusActive {
 		return Principal{}, &InactiveError{Status: u.Status}
 	}
-	return Principal{User: u, SessionToken: token}, nil
+	p := Principal{User: u, SessionToken: token}
+	s.sessions.put(token, p, now)
+	return p, nil
 }
 
 // tokenTouchEvery limits last-used writes to one per token per minute.
@@ -319,6 +331,7 @@ func (s *Service) ChangePassword(ctx context.Context, u store.User, current, nex
 	if err := s.cfg.Store.DeleteUserAuthSessions(ctx, u.ID); err != nil {
 		return Session{}, err
 	}
+	s.sessions.forgetUser(u.ID)
 	s.log.Info("password changed; other sessions signed out", "user_id", u.ID)
 	return s.startSession(ctx, u)
 }

@@ -144,6 +144,7 @@ type API struct {
 	chatJoins   *account.Limiter
 	money       *account.Limiter
 	impressions *account.Limiter
+	spendChans  spendCache
 }
 
 // apiHandler routes /api/ through the route table; unknown paths and

@@ -58,6 +58,8 @@ func (a *API) adminUpdateUser(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	a.cfg.Accounts.ForgetUser(u.ID)
+	a.spendChans.clear() // the user may own channels
 	if u.Status != store.StatusActive {
 		chs, err := a.cfg.Store.ChannelsOf(ctx, u.ID)
 		if err != nil {
@@ -139,6 +141,7 @@ func (a *API) adminUpdateChannel(w http.ResponseWriter, r *http.Request) error {
 	if err := a.cfg.Store.SetSuspended(ctx, ch.ID, suspend); err != nil {
 		return err
 	}
+	a.spendChans.clear()
 	if suspend && a.cfg.Live.Kick(ch.ID, "channel suspended by an admin") {
 		a.log.Warn("broadcast ended: channel suspended", "channel", ch.Slug)
 	}

@@ -85,6 +85,7 @@ func (a *API) updateMe(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	u, err := a.cfg.Store.UpdateUser(r.Context(), principal(r).User.ID, store.UserPatch{DisplayName: in.DisplayName})
+	a.cfg.Accounts.ForgetUser(principal(r).User.ID)
 	if err != nil {
 		return err
 	}

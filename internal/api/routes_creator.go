@@ -61,6 +61,7 @@ func (a *API) createChannel(w http.ResponseWriter, r *http.Request) error {
 	nc := store.NewChannel{Slug: *in.Slug, OwnerID: p.User.ID}
 	nc.Profile = profile.Apply(store.Profile{})
 	ch, key, err := a.cfg.Store.CreateChannelWith(r.Context(), nc)
+	a.cfg.Accounts.ForgetUser(p.User.ID) // a viewer who creates a channel becomes a creator
 	if errors.Is(err, store.ErrExists) {
 		return &Error{Status: http.StatusConflict, Code: "conflict", Field: "slug", Message: "this slug is taken; pick another"}
 	}

@@ -96,6 +96,9 @@ const (
 	readChannel  channelAccess = iota // anyone; suspended channels only for the owner and admins
 	ownerOnly                         // the owner
 	ownerOrAdmin                      // the owner or an admin
+	// spendTarget is readChannel for gifts and tips, read through a cache
+	// of a second (spendCache): a burst of gifts reads the channel once.
+	spendTarget
 )
 
 // loadChannel reads the {slug} channel and checks the caller may use it.
@@ -104,7 +107,11 @@ func (a *API) loadChannel(r *http.Request, need channelAccess) (store.Channel, e
 	if err := store.ValidateSlug(slug); err != nil {
 		return store.Channel{}, errBadRequest("slug", "%s", err.Error())
 	}
-	ch, err := a.cfg.Store.ChannelBySlug(r.Context(), slug)
+	lookup := a.cfg.Store.ChannelBySlug
+	if need == spendTarget {
+		lookup = a.spendChans.lookup(a.cfg.Store.ChannelBySlug)
+	}
+	ch, err := lookup(r.Context(), slug)
 	if errors.Is(err, store.ErrNotFound) {
 		return store.Channel{}, notFound("no channel " + slug)
 	}

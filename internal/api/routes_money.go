@@ -400,7 +400,7 @@ func (a *API) sendGift(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(w, r, &in); err != nil {
 		return err
 	}
-	ch, err := a.loadChannel(r, readChannel)
+	ch, err := a.loadChannel(r, spendTarget)
 	if err != nil {
 		return err
 	}
@@ -431,7 +431,7 @@ func (a *API) sendTip(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(w, r, &in); err != nil {
 		return err
 	}
-	ch, err := a.loadChannel(r, readChannel)
+	ch, err := a.loadChannel(r, spendTarget)
 	if err != nil {
 		return err
 	}
@@ -599,7 +599,7 @@ func (a *API) subscribeAs(w http.ResponseWriter, r *http.Request, gift bool) err
 	if !gift {
 		in.Recipient = ""
 	}
-	ch, err := a.loadChannel(r, readChannel)
+	ch, err := a.loadChannel(r, spendTarget)
 	if err != nil {
 		return err
 	}

@@ -162,6 +162,26 @@ func (s *Store) postBatchFast(ctx context.Context, ps []Posting, errs []error) (
 // seenKeys returns which of the keyed postings' idempotency keys exist.
 func (s *Store) seenKeys(ctx context.Context, tx *sql.Tx, ps []Posting, keyed []int) (map[[2]string]bool, error) {
 	used := map[[2]string]bool{}
+	if s.engine == enginePostgres && len(keyed) > 0 {
+		scopes, keys := make([]string, len(keyed)), make([]string, len(keyed))
+		for n, i := range keyed {
+			scopes[n], keys[n] = ps[i].Idem.Scope, ps[i].Idem.Key
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT scope, idem_key FROM idempotency_keys
+			WHERE (scope, idem_key) IN (SELECT * FROM unnest($1::text[], $2::text[]))`, scopes, keys)
+		if err != nil {
+			return nil, err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var k [2]string
+			if err := rows.Scan(&k[0], &k[1]); err != nil {
+				return nil, err
+			}
+			used[k] = true
+		}
+		return used, rows.Err()
+	}
 	start := 0
 	for _, size := range chunkSizes(len(keyed)) {
 		part := keyed[start : start+size]
@@ -234,6 +254,26 @@ func (s *Store) lockAccounts(ctx context.Context, tx *sql.Tx, ps []Posting, fres
 		return accts, nil
 	}
 	now := toMillis(s.now())
+	if s.engine == enginePostgres {
+		rows := make([][]any, len(missing))
+		for n, id := range missing {
+			a := specs[id]
+			rows[n] = []any{a.ID, a.Kind, a.OwnerID, a.Currency, int64(boolInt(a.Floored)), now}
+		}
+		if err := pgInsert(ctx, tx, "ledger_accounts", "id, kind, owner_id, currency, floored, created_at",
+			[]string{"text", "text", "text", "text", "int", "bigint"}, rows, " ON CONFLICT (id) DO NOTHING"); err != nil {
+			return nil, err
+		}
+		if err := s.readAccounts(ctx, tx, missing, accts); err != nil {
+			return nil, err
+		}
+		for _, id := range missing {
+			if accts[id] == nil {
+				return nil, fmt.Errorf("account %s vanished: %w", id, errBatchFallback)
+			}
+		}
+		return accts, nil
+	}
 	start := 0
 	for _, size := range chunkSizes(len(missing)) {
 		part := missing[start : start+size]
@@ -262,6 +302,16 @@ func (s *Store) lockAccounts(ctx context.Context, tx *sql.Tx, ps []Posting, fres
 }
 
 func (s *Store) readAccounts(ctx context.Context, tx *sql.Tx, ids []string, into map[string]*batchAcct) error {
+	if s.engine == enginePostgres {
+		if len(ids) == 0 {
+			return nil
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT id, balance, floored FROM ledger_accounts WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE`, ids)
+		if err != nil {
+			return err
+		}
+		return scanAccounts(rows, into)
+	}
 	start := 0
 	for _, size := range chunkSizes(len(ids)) {
 		part := ids[start : start+size]
@@ -271,30 +321,30 @@ func (s *Store) readAccounts(ctx context.Context, tx *sql.Tx, ids []string, into
 			args[n] = id
 		}
 		q := `SELECT id, balance, floored FROM ledger_accounts WHERE id IN (` + placeholderList(1, len(part)) + `) ORDER BY id`
-		if s.engine == enginePostgres {
-			q += ` FOR UPDATE`
-		}
 		rows, err := tx.QueryContext(ctx, q, args...)
 		if err != nil {
 			return err
 		}
-		for rows.Next() {
-			var id string
-			var a batchAcct
-			var floored int
-			if err := rows.Scan(&id, &a.bal, &floored); err != nil {
-				rows.Close()
-				return err
-			}
-			a.floored = floored == 1
-			into[id] = &a
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
+		if err := scanAccounts(rows, into); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+func scanAccounts(rows *sql.Rows, into map[string]*batchAcct) error {
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		var a batchAcct
+		var floored int
+		if err := rows.Scan(&id, &a.bal, &floored); err != nil {
+			return err
+		}
+		a.floored = floored == 1
+		into[id] = &a
+	}
+	return rows.Err()
 }
 
 // checkFloors refuses a posting that would overdraw a floored account or
@@ -342,6 +392,22 @@ func (s *Store) applyDeltas(ctx context.Context, tx *sql.Tx, accts map[string]*b
 		}
 	}
 	slices.Sort(ids)
+	if s.engine == enginePostgres && len(ids) > 0 {
+		deltas := make([]int64, len(ids))
+		for n, id := range ids {
+			deltas[n] = accts[id].delta
+		}
+		res, err := tx.ExecContext(ctx, `UPDATE ledger_accounts a SET balance = a.balance + d.delta
+			FROM unnest($1::text[], $2::bigint[]) AS d(id, delta)
+			WHERE a.id = d.id AND (a.floored = 0 OR a.balance + d.delta >= 0)`, ids, deltas)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n != int64(len(ids)) {
+			return fmt.Errorf("balance update touched %d of %d accounts: %w", n, len(ids), errBatchFallback)
+		}
+		return nil
+	}
 	start := 0
 	for _, size := range chunkSizes(len(ids)) {
 		part := ids[start : start+size]
@@ -386,15 +452,29 @@ func (s *Store) insertPosted(ctx context.Context, tx *sql.Tx, ps []Posting, out 
 			keys = append(keys, k.Scope, k.Key, k.Hash, t.ID, out[i].Result, now)
 		}
 	}
-	for _, ins := range []struct {
+	inserts := []struct {
 		table, cols string
 		width       int
 		args        []any
+		types       []string
 	}{
-		{"ledger_txns", txnColumns, 9, txns},
-		{"ledger_entries", "txn_id, account_id, amount, created_at", 4, entries},
-		{"idempotency_keys", "scope, idem_key, request_hash, txn_id, result, created_at", 6, keys},
-	} {
+		{"ledger_txns", txnColumns, 9, txns, []string{"text", "text", "text", "text", "text", "bigint", "text", "text", "bigint"}},
+		{"ledger_entries", "txn_id, account_id, amount, created_at", 4, entries, []string{"text", "text", "bigint", "bigint"}},
+		{"idempotency_keys", "scope, idem_key, request_hash, txn_id, result, created_at", 6, keys, []string{"text", "text", "text", "text", "text", "bigint"}},
+	}
+	if s.engine == enginePostgres {
+		for _, ins := range inserts {
+			rows := make([][]any, len(ins.args)/ins.width)
+			for n := range rows {
+				rows[n] = ins.args[n*ins.width : (n+1)*ins.width]
+			}
+			if err := pgInsert(ctx, tx, ins.table, ins.cols, ins.types, rows, ""); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	for _, ins := range inserts {
 		start := 0
 		for _, n := range chunkSizes(len(ins.args) / ins.width) {
 			q := "INSERT INTO " + ins.table + " (" + ins.cols + ") VALUES " + placeholders(n, ins.width)
@@ -417,4 +497,35 @@ func placeholderList(first, n int) string {
 		fmt.Fprintf(&b, "$%d", first+i)
 	}
 	return b.String()
+}
+
+// pgInsert writes rows with one statement whatever their number: each
+// column goes as one array parameter and unnest turns them back into rows,
+// so the statement text, and its prepared plan, never change. types are
+// "text", "bigint" or "int"; values are strings and int64s.
+func pgInsert(ctx context.Context, tx *sql.Tx, table, cols string, types []string, rows [][]any, suffix string) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	arrays := make([]any, len(types))
+	casts := make([]string, len(types))
+	for c, typ := range types {
+		casts[c] = fmt.Sprintf("$%d::%s[]", c+1, typ)
+		if typ == "text" {
+			col := make([]string, len(rows))
+			for r, row := range rows {
+				col[r] = row[c].(string)
+			}
+			arrays[c] = col
+			continue
+		}
+		col := make([]int64, len(rows))
+		for r, row := range rows {
+			col[r] = row[c].(int64)
+		}
+		arrays[c] = col
+	}
+	q := "INSERT INTO " + table + " (" + cols + ") SELECT * FROM unnest(" + strings.Join(casts, ", ") + ")" + suffix
+	_, err := tx.ExecContext(ctx, q, arrays...)
+	return err
 }

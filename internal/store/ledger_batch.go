@@ -529,3 +529,24 @@ func pgInsert(ctx context.Context, tx *sql.Tx, table, cols string, types []strin
 	_, err := tx.ExecContext(ctx, q, arrays...)
 	return err
 }
+
+// insertRows writes rows with as few statements as the engine allows:
+// one unnest on PostgreSQL, multi-row chunks of fixed sizes on SQLite.
+func (s *Store) insertRows(ctx context.Context, tx *sql.Tx, table, cols string, types []string, rows [][]any) error {
+	if s.engine == enginePostgres {
+		return pgInsert(ctx, tx, table, cols, types, rows, "")
+	}
+	start := 0
+	for _, n := range chunkSizes(len(rows)) {
+		args := make([]any, 0, n*len(types))
+		for _, r := range rows[start : start+n] {
+			args = append(args, r...)
+		}
+		q := "INSERT INTO " + table + " (" + cols + ") VALUES " + placeholders(n, len(types))
+		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+			return err
+		}
+		start += n
+	}
+	return nil
+}

@@ -80,7 +80,8 @@ func (r *room) continueCombo(userID, giftID string, n int64) (string, int64) {
 	}
 	c.count += max(n, 1)
 	c.last = now
-	if len(r.combos) > 1000 { // forget stale runs
+	if len(r.combos) > 1000 && now.Sub(r.comboSwept) > comboWindow { // forget stale runs, once a window
+		r.comboSwept = now
 		for k, v := range r.combos {
 			if now.Sub(v.last) > comboWindow {
 				delete(r.combos, k)

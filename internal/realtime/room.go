@@ -47,6 +47,7 @@ type room struct {
 	// comboMu guards gift combos and the subscriber-emote cache.
 	comboMu     sync.Mutex
 	combos      map[string]*combo
+	comboSwept  time.Time // when stale combos were last forgotten
 	subEmotes   []string
 	subEmotesAt time.Time
 
@@ -348,7 +349,11 @@ func (r *room) trimLocked() {
 		i++
 	}
 	if i > 0 {
-		r.ring = append(r.ring[:0:0], r.ring[i:]...)
+		// Reslice rather than copy: a copy per event costs the whole ring
+		// when a busy room trims one old event per new one. append moves
+		// the live part to a new array when this one fills up.
+		clear(r.ring[:i])
+		r.ring = r.ring[i:]
 	}
 }
 

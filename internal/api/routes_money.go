@@ -281,7 +281,7 @@ func (a *API) createOrder(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusCreated, orderView(res))
+	writeIdempotent(w, res.Replayed, orderView(res))
 	return nil
 }
 
@@ -394,11 +394,18 @@ func (a *API) sendGift(w http.ResponseWriter, r *http.Request) error {
 	}
 	var in struct {
 		GiftID string `json:"gift_id"`
-		Count  int64  `json:"count"`
+		Count  *int64 `json:"count"`
 		At     int64  `json:"at"`
 	}
 	if err := decodeJSON(w, r, &in); err != nil {
 		return err
+	}
+	// An omitted count is one gift; an explicit 0 is refused, not charged as one.
+	count := int64(1)
+	if in.Count != nil {
+		if count = *in.Count; count == 0 {
+			return errBadRequest("count", "count must be 1 to 100")
+		}
 	}
 	ch, err := a.loadChannel(r, spendTarget)
 	if err != nil {
@@ -407,7 +414,7 @@ func (a *API) sendGift(w http.ResponseWriter, r *http.Request) error {
 	if err := a.moneyLimit(r); err != nil {
 		return err
 	}
-	res, err := a.cfg.Money.Gift(r.Context(), money.GiftRequest{From: a.spender(r), Channel: ch, GiftID: in.GiftID, Count: in.Count, At: in.At, IdemKey: key})
+	res, err := a.cfg.Money.Gift(r.Context(), money.GiftRequest{From: a.spender(r), Channel: ch, GiftID: in.GiftID, Count: count, At: in.At, IdemKey: key})
 	if err != nil {
 		return err
 	}
@@ -930,11 +937,11 @@ func (a *API) requestPayout(w http.ResponseWriter, r *http.Request) error {
 	if err := a.moneyLimit(r); err != nil {
 		return err
 	}
-	p, err := a.cfg.Money.RequestPayout(r.Context(), principal(r).User.ID, ch, in.Amount, key)
+	p, replayed, err := a.cfg.Money.RequestPayout(r.Context(), principal(r).User.ID, ch, in.Amount, key)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusCreated, a.payoutView(r, p))
+	writeIdempotent(w, replayed, a.payoutView(r, p))
 	return nil
 }
 

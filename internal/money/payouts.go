@@ -11,29 +11,32 @@ import (
 )
 
 // RequestPayout moves earnings to pending payout, for an admin to approve.
-func (s *Service) RequestPayout(ctx context.Context, userID string, ch store.Channel, amount int64, idemKey string) (store.Payout, error) {
+// replayed reports a repeated request (the same key and amount): the payout
+// it made the first time, moved once.
+func (s *Service) RequestPayout(ctx context.Context, userID string, ch store.Channel, amount int64, idemKey string) (p store.Payout, replayed bool, err error) {
 	st, err := s.Settings(ctx)
 	if err != nil {
-		return store.Payout{}, err
+		return store.Payout{}, false, err
 	}
 	if amount < st.PayoutMin || amount > maxSpend {
-		return store.Payout{}, &store.FieldError{Field: "amount", Problem: fmt.Sprintf("amount must be a whole number of coins from %d to %d", st.PayoutMin, maxSpend)}
+		return store.Payout{}, false, &store.FieldError{Field: "amount", Problem: fmt.Sprintf("amount must be a whole number of coins from %d to %d", st.PayoutMin, maxSpend)}
 	}
-	p := store.Payout{ID: store.NewID("pay"), ChannelID: ch.ID, Amount: amount, Status: store.PayoutRequested}
+	p = store.Payout{ID: store.NewID("pay"), ChannelID: ch.ID, Amount: amount, Status: store.PayoutRequested}
 	t := store.Txn{Kind: "payout.request", UserID: userID, ChannelID: ch.ID, Amount: amount, Ref: p.ID,
 		Entries: []store.Entry{{Account: earningsAccount(ch.ID), Amount: -amount}, {Account: payoutPendingAccount(ch.ID), Amount: amount}}}
 	posted, err := s.post(ctx, store.Posting{Txn: t, Idem: idem(userID, idemKey, "payout", ch.ID, amount), Apply: store.InsertPayout(p),
 		Result: func(store.Txn, map[string]int64) string { b, _ := json.Marshal(p.ID); return string(b) }})
 	var ie *store.InsufficientError
 	if errors.As(err, &ie) {
-		return store.Payout{}, refuse("insufficient_earnings", "you have %d coins available for payout; request at most that", ie.Balance)
+		return store.Payout{}, false, refuse("insufficient_earnings", "you have %d coins available for payout; request at most that", ie.Balance)
 	}
 	if err != nil {
-		return store.Payout{}, err
+		return store.Payout{}, false, err
 	}
 	var id string
 	_ = json.Unmarshal([]byte(posted.Result), &id)
-	return s.cfg.Store.PayoutByID(ctx, id)
+	p, err = s.cfg.Store.PayoutByID(ctx, id)
+	return p, posted.Replayed, err
 }
 
 // PayoutStep is an admin's decision on a payout.

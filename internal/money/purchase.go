@@ -18,11 +18,14 @@ type BuyRequest struct {
 }
 
 // OrderResult is an order as the API shows it, with the wallet after it.
+// Replayed marks the answer to a repeated request (the same key and body):
+// the order it made the first time, charged once.
 type OrderResult struct {
 	Order       store.Order
 	RedirectURL string
 	Message     string
 	Balance     int64
+	Replayed    bool
 }
 
 // Buy starts the purchase of a coin pack. The order is stored first;
@@ -51,7 +54,7 @@ func (s *Service) Buy(ctx context.Context, req BuyRequest) (OrderResult, error) 
 		if o.UserID != req.UserID || o.RequestHash != hash {
 			return OrderResult{}, store.ErrIdempotencyConflict
 		}
-		return s.orderResult(ctx, o, "")
+		return s.replayOrder(ctx, o)
 	case !errors.Is(err, store.ErrNotFound):
 		return OrderResult{}, err
 	}
@@ -65,7 +68,7 @@ func (s *Service) Buy(ctx context.Context, req BuyRequest) (OrderResult, error) 
 		if o.RequestHash != hash {
 			return OrderResult{}, store.ErrIdempotencyConflict
 		}
-		return s.orderResult(ctx, o, "")
+		return s.replayOrder(ctx, o)
 	}
 	if err != nil {
 		return OrderResult{}, err
@@ -76,6 +79,21 @@ func (s *Service) Buy(ctx context.Context, req BuyRequest) (OrderResult, error) 
 		return OrderResult{}, fmt.Errorf("charge with %s: %w", prov.ID(), err)
 	}
 	return s.settle(ctx, o, ch, "charge")
+}
+
+// replayOrder answers a repeated purchase with its order as it stands; a
+// declined order is refused again, as the first answer was.
+func (s *Service) replayOrder(ctx context.Context, o store.Order) (OrderResult, error) {
+	if o.Status == store.OrderDeclined {
+		msg := o.Detail
+		if msg == "" {
+			msg = orderMessage(o)
+		}
+		return OrderResult{}, refuse("card_declined", "%s", msg)
+	}
+	res, err := s.orderResult(ctx, o, "")
+	res.Replayed = true
+	return res, err
 }
 
 // Confirm finishes a charge that needed a confirmation step.

@@ -91,10 +91,6 @@ func (s *Store) postBatchFast(ctx context.Context, ps []Posting, errs []error) (
 		var accepted []int
 		for _, i := range fresh {
 			p := &ps[i]
-			if err := checkFloors(p, accts); err != nil {
-				outErrs[i] = err
-				continue
-			}
 			if g := p.Guard; g != nil {
 				var bal int64
 				if a := accts[g.AccountID]; a != nil {
@@ -104,6 +100,10 @@ func (s *Store) postBatchFast(ctx context.Context, ps []Posting, errs []error) (
 					outErrs[i] = &GuardError{Account: g.AccountID, Balance: bal}
 					continue
 				}
+			}
+			if err := checkFloors(p, accts); err != nil {
+				outErrs[i] = err
+				continue
 			}
 			if p.Apply != nil {
 				apply := applyIsolated

@@ -35,7 +35,6 @@ CREATE TABLE ledger_txns (
 
 CREATE INDEX ledger_txns_channel ON ledger_txns (channel_id, kind, created_at);
 CREATE INDEX ledger_txns_created ON ledger_txns (created_at);
-CREATE INDEX ledger_txns_ref ON ledger_txns (ref);
 
 CREATE TABLE ledger_entries (
     txn_id     TEXT   NOT NULL REFERENCES ledger_txns (id),

@@ -37,6 +37,8 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzPublishSequence -fuzztime 30s ./internal/ingest/rtmp/
 	$(GO) test -run '^$$' -fuzz FuzzCleanText -fuzztime 30s ./internal/realtime/
 	$(GO) test -run '^$$' -fuzz FuzzCommandFrame -fuzztime 30s ./internal/realtime/
+	$(GO) test -run '^$$' -fuzz FuzzParseSpliceInsert -fuzztime 30s ./internal/hls/
+	$(GO) test -run '^$$' -fuzz FuzzStripeSignature -fuzztime 30s ./internal/payment/
 
 bench:
 	$(GO) run ./cmd/livehouse bench startup

@@ -227,9 +227,11 @@ func (s *Service) RenewDue(ctx context.Context, now time.Time) (RenewStats, erro
 			if len(ps) == 0 {
 				continue
 			}
-			_, errs := s.cfg.Store.PostBatch(ctx, ps)
+			posted, errs := s.cfg.Store.PostBatch(ctx, ps)
 			for i, err := range errs {
 				switch {
+				case err == nil && posted[i].Replayed:
+					progress++ // renewed meanwhile by another pass
 				case err == nil:
 					st.Renewed++
 					progress++

@@ -50,6 +50,15 @@ type batchAcct struct {
 func (s *Store) postBatchFast(ctx context.Context, ps []Posting, errs []error) (out []Posted, deferred []bool, ok bool) {
 	out, deferred = make([]Posted, len(ps)), make([]bool, len(ps))
 	outErrs := slices.Clone(errs)
+	if s.engine == enginePostgres {
+		// Accounts are created before the transaction that locks them, in
+		// a statement of their own: an insert waiting on another batch's
+		// uncommitted insert of the same account while holding row locks
+		// would break the id order that keeps batches from deadlocking.
+		if err := s.ensureAccounts(ctx, ps, errs); err != nil {
+			return nil, nil, false
+		}
+	}
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		live := make([]int, 0, len(ps))
 		seen := map[[2]string]bool{}
@@ -254,25 +263,8 @@ func (s *Store) lockAccounts(ctx context.Context, tx *sql.Tx, ps []Posting, fres
 		return accts, nil
 	}
 	now := toMillis(s.now())
-	if s.engine == enginePostgres {
-		rows := make([][]any, len(missing))
-		for n, id := range missing {
-			a := specs[id]
-			rows[n] = []any{a.ID, a.Kind, a.OwnerID, a.Currency, int64(boolInt(a.Floored)), now}
-		}
-		if err := pgInsert(ctx, tx, "ledger_accounts", "id, kind, owner_id, currency, floored, created_at",
-			[]string{"text", "text", "text", "text", "int", "bigint"}, rows, " ON CONFLICT (id) DO NOTHING"); err != nil {
-			return nil, err
-		}
-		if err := s.readAccounts(ctx, tx, missing, accts); err != nil {
-			return nil, err
-		}
-		for _, id := range missing {
-			if accts[id] == nil {
-				return nil, fmt.Errorf("account %s vanished: %w", id, errBatchFallback)
-			}
-		}
-		return accts, nil
+	if s.engine == enginePostgres { // ensureAccounts made them all
+		return nil, fmt.Errorf("account %s missing: %w", missing[0], errBatchFallback)
 	}
 	start := 0
 	for _, size := range chunkSizes(len(missing)) {
@@ -499,11 +491,15 @@ func placeholderList(first, n int) string {
 	return b.String()
 }
 
+type execer interface {
+	ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error)
+}
+
 // pgInsert writes rows with one statement whatever their number: each
 // column goes as one array parameter and unnest turns them back into rows,
 // so the statement text, and its prepared plan, never change. types are
 // "text", "bigint" or "int"; values are strings and int64s.
-func pgInsert(ctx context.Context, tx *sql.Tx, table, cols string, types []string, rows [][]any, suffix string) error {
+func pgInsert(ctx context.Context, tx execer, table, cols string, types []string, rows [][]any, suffix string) error {
 	if len(rows) == 0 {
 		return nil
 	}
@@ -549,4 +545,28 @@ func (s *Store) insertRows(ctx context.Context, tx *sql.Tx, table, cols string, 
 		start += n
 	}
 	return nil
+}
+
+// ensureAccounts creates, at zero, every account the valid postings touch
+// that does not exist yet (PostgreSQL), in one autocommitted statement.
+func (s *Store) ensureAccounts(ctx context.Context, ps []Posting, errs []error) error {
+	seen := map[string]bool{}
+	var rows [][]any
+	now := toMillis(s.now())
+	for i := range ps {
+		if errs[i] != nil {
+			continue
+		}
+		for _, e := range ps[i].Txn.Entries {
+			a := e.Account
+			if seen[a.ID] {
+				continue
+			}
+			seen[a.ID] = true
+			rows = append(rows, []any{a.ID, a.Kind, a.OwnerID, a.Currency, int64(boolInt(a.Floored)), now})
+		}
+	}
+	slices.SortFunc(rows, func(a, b []any) int { return strings.Compare(a[0].(string), b[0].(string)) })
+	return pgInsert(ctx, s.db, "ledger_accounts", "id, kind, owner_id, currency, floored, created_at",
+		[]string{"text", "text", "text", "text", "int", "bigint"}, rows, " ON CONFLICT (id) DO NOTHING")
 }

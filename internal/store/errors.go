@@ -74,3 +74,10 @@ func isForeignKeyViolation(err error) bool {
 	var pe *pgconn.PgError
 	return errors.As(err, &pe) && pe.Code == pgForeignKeyViolation
 }
+
+// isBusy reports whether err is SQLite's SQLITE_BUSY (or one of its
+// extended codes): another connection holds the lock it needed.
+func isBusy(err error) bool {
+	var se *sqlite.Error
+	return errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_BUSY
+}

@@ -56,6 +56,15 @@ func Open(ctx context.Context, dsn string, logger *slog.Logger) (*Store, error) 
 		return nil, fmt.Errorf("open %s store: %w", s.engine, err)
 	}
 	version, err := s.init(ctx)
+	// Switching a new database file to WAL fails at once with SQLITE_BUSY,
+	// without waiting out busy_timeout, while another process opens it too.
+	for try := 0; err != nil && isBusy(err) && try < 50; try++ {
+		select {
+		case <-ctx.Done():
+		case <-time.After(20 * time.Millisecond):
+		}
+		version, err = s.init(ctx)
+	}
 	if err != nil {
 		return nil, errors.Join(fmt.Errorf("open %s store: %w", s.engine, err), s.db.Close())
 	}

@@ -153,7 +153,7 @@ func TestASlowConsumerIsDisconnectedAndDelaysNobody(t *testing.T) {
 	for i := 0; i < 1000; i++ {
 		talker.send(map[string]any{"type": "send", "text": fmt.Sprintf("%04d %s", i, big)})
 	}
-	last := fast.next("the last message", func(o map[string]any) bool {
+	last := fast.nextWithin("the last message", 20*time.Second, func(o map[string]any) bool {
 		txt, _ := o["text"].(string)
 		return strings.HasPrefix(txt, "0999 ")
 	})

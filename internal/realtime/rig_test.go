@@ -189,7 +189,14 @@ func (c *ws) send(cmd map[string]any) string {
 // next returns the next object matching pred, within 5 s.
 func (c *ws) next(what string, pred func(o map[string]any) bool) map[string]any {
 	c.t.Helper()
-	deadline := time.After(5 * time.Second)
+	return c.nextWithin(what, 5*time.Second, pred)
+}
+
+// nextWithin is next with its own deadline, for waits that cover a burst
+// of work (the race detector on a 2-core CI machine slows those tenfold).
+func (c *ws) nextWithin(what string, wait time.Duration, pred func(o map[string]any) bool) map[string]any {
+	c.t.Helper()
+	deadline := time.After(wait)
 	for {
 		select {
 		case o, ok := <-c.objs:

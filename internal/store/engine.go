@@ -36,7 +36,10 @@ const sqliteParams = "_pragma=busy_timeout(5000)" +
 	"&_pragma=journal_mode(WAL)" +
 	"&_pragma=foreign_keys(1)" +
 	"&_pragma=synchronous(NORMAL)" +
-	"&_pragma=mmap_size(268435456)" +
+	"&_pragma=mmap_size(0)" +
+	"&_pragma=temp_store(MEMORY)" +
+	// The store's checkpointer copies the log, off the commit path.
+	"&_pragma=wal_autocheckpoint(0)" +
 	"&_txlock=immediate"
 
 func openSQLite(path string) (*sql.DB, error) {

@@ -337,7 +337,7 @@ func (s *Store) postOne(ctx context.Context, tx *sql.Tx, p *Posting) (Posted, er
 	}
 	t := p.Txn
 	if t.ID == "" {
-		t.ID = newID("txn")
+		t.ID = newSortedID("txn", s.now())
 	}
 	if t.CreatedAt.IsZero() {
 		t.CreatedAt = s.now()

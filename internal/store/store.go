@@ -31,6 +31,9 @@ type Store struct {
 	// polls for it with sleeps of up to 100 ms (busy_timeout), which is
 	// what a burst of gifts and chat appends would see as latency.
 	txMu sync.Mutex
+	ckpt *checkpointer // SQLite only: WAL upkeep off the commit path
+	// accounts are ledger accounts known to exist (PostgreSQL batches).
+	accounts knownAccounts
 }
 
 // Open connects to the database named by dsn and applies pending migrations.
@@ -68,6 +71,11 @@ func Open(ctx context.Context, dsn string, logger *slog.Logger) (*Store, error) 
 	if err != nil {
 		return nil, errors.Join(fmt.Errorf("open %s store: %w", s.engine, err), s.db.Close())
 	}
+	if s.engine == engineSQLite {
+		if err := s.startCheckpointer(ctx); err != nil {
+			return nil, errors.Join(fmt.Errorf("open %s store: %w", s.engine, err), s.db.Close())
+		}
+	}
 	logger.Info("store opened", "engine", string(s.engine), "schema_version", version)
 	return s, nil
 }
@@ -87,7 +95,12 @@ func (s *Store) init(ctx context.Context) (int64, error) {
 
 // Close releases the database connections. The Store must not be used afterwards.
 func (s *Store) Close() error {
-	if err := s.db.Close(); err != nil {
+	var ckErr error
+	if s.ckpt != nil {
+		ckErr = s.ckpt.stop()
+		s.ckpt = nil
+	}
+	if err := errors.Join(ckErr, s.db.Close()); err != nil {
 		return fmt.Errorf("close %s store: %w", s.engine, err)
 	}
 	return nil

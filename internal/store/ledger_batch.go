@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 )
 
 // The batch path of PostBatch writes a whole group of postings with a
@@ -129,7 +130,7 @@ func (s *Store) postBatchFast(ctx context.Context, ps []Posting, errs []error) (
 			}
 			t := p.Txn
 			if t.ID == "" {
-				t.ID = newID("txn")
+				t.ID = newSortedID("txn", s.now())
 			}
 			if t.CreatedAt.IsZero() {
 				t.CreatedAt = s.now()
@@ -155,6 +156,9 @@ func (s *Store) postBatchFast(ctx context.Context, ps []Posting, errs []error) (
 		}
 		if len(accepted) == 0 {
 			return nil
+		}
+		if s.engine == enginePostgres {
+			return s.pgWritePosted(ctx, tx, ps, out, accepted, accts)
 		}
 		if err := s.applyDeltas(ctx, tx, accts); err != nil {
 			return err
@@ -566,7 +570,129 @@ func (s *Store) ensureAccounts(ctx context.Context, ps []Posting, errs []error) 
 			rows = append(rows, []any{a.ID, a.Kind, a.OwnerID, a.Currency, int64(boolInt(a.Floored)), now})
 		}
 	}
+	// Accounts are never deleted, so one this store has seen exist needs
+	// no statement: a busy batch's accounts all exist, and this round trip
+	// goes. (Were one missing after all, the batch falls back.)
+	rows = slices.DeleteFunc(rows, func(r []any) bool { return s.accounts.known(r[0].(string)) })
+	if len(rows) == 0 {
+		return nil
+	}
 	slices.SortFunc(rows, func(a, b []any) int { return strings.Compare(a[0].(string), b[0].(string)) })
-	return pgInsert(ctx, s.db, "ledger_accounts", "id, kind, owner_id, currency, floored, created_at",
-		[]string{"text", "text", "text", "text", "int", "bigint"}, rows, " ON CONFLICT (id) DO NOTHING")
+	if err := pgInsert(ctx, s.db, "ledger_accounts", "id, kind, owner_id, currency, floored, created_at",
+		[]string{"text", "text", "text", "text", "int", "bigint"}, rows, " ON CONFLICT (id) DO NOTHING"); err != nil {
+		return err
+	}
+	for _, r := range rows {
+		s.accounts.add(r[0].(string))
+	}
+	return nil
+}
+
+// knownAccounts remembers ledger account ids that exist (PostgreSQL's
+// batch path), bounded: it is cleared when full.
+type knownAccounts struct {
+	mu sync.Mutex
+	m  map[string]struct{}
+}
+
+const knownAccountsMax = 1 << 20
+
+func (k *knownAccounts) known(id string) bool {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	_, ok := k.m[id]
+	return ok
+}
+
+func (k *knownAccounts) add(id string) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.m == nil || len(k.m) >= knownAccountsMax {
+		k.m = map[string]struct{}{}
+	}
+	k.m[id] = struct{}{}
+}
+
+// pgWritePosted is applyDeltas and insertPosted on PostgreSQL in one
+// statement, so one round trip: the inserts ride as data-modifying CTEs of
+// the balance update (the foreign keys are checked at the statement's
+// end, when the transactions' rows exist). A floor the update would break,
+// or a key written meanwhile, fails it and the batch falls back.
+func (s *Store) pgWritePosted(ctx context.Context, tx *sql.Tx, ps []Posting, out []Posted, accepted []int, accts map[string]*batchAcct) error {
+	var ids []string
+	var deltas []int64
+	for id, a := range accts {
+		if a.delta != 0 {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	for _, id := range ids {
+		deltas = append(deltas, accts[id].delta)
+	}
+	type col struct {
+		typ  string
+		text []string
+		num  []int64
+	}
+	newCols := func(types ...string) []*col {
+		cs := make([]*col, len(types))
+		for i, t := range types {
+			cs[i] = &col{typ: t}
+		}
+		return cs
+	}
+	put := func(cs []*col, vals ...any) {
+		for i, v := range vals {
+			if str, ok := v.(string); ok {
+				cs[i].text = append(cs[i].text, str)
+			} else {
+				cs[i].num = append(cs[i].num, v.(int64))
+			}
+		}
+	}
+	txns := newCols("text", "text", "text", "text", "text", "bigint", "text", "text", "bigint")
+	ents := newCols("text", "text", "bigint", "bigint")
+	keys := newCols("text", "text", "text", "text", "text", "bigint")
+	for _, i := range accepted {
+		t := out[i].Txn
+		now := toMillis(t.CreatedAt)
+		put(txns, t.ID, t.Kind, t.UserID, t.ChannelID, t.BroadcastID, t.Amount, t.Ref, t.Memo, now)
+		for _, e := range t.Entries {
+			put(ents, t.ID, e.Account.ID, e.Amount, now)
+		}
+		if k := ps[i].Idem; k != nil {
+			put(keys, k.Scope, k.Key, k.Hash, t.ID, out[i].Result, now)
+		}
+	}
+	args := []any{ids, deltas}
+	unnest := func(cs []*col) string {
+		casts := make([]string, len(cs))
+		for i, c := range cs {
+			casts[i] = fmt.Sprintf("$%d::%s[]", len(args)+1, c.typ)
+			if c.typ == "text" {
+				args = append(args, c.text)
+			} else {
+				args = append(args, c.num)
+			}
+		}
+		return "SELECT * FROM unnest(" + strings.Join(casts, ", ") + ")"
+	}
+	q := "WITH t AS (INSERT INTO ledger_txns (" + txnColumns + ") " + unnest(txns) + "),\n" +
+		"e AS (INSERT INTO ledger_entries (txn_id, account_id, amount, created_at) " + unnest(ents) + ")"
+	if len(keys[0].text) > 0 {
+		q += ",\nk AS (INSERT INTO idempotency_keys (scope, idem_key, request_hash, txn_id, result, created_at) " + unnest(keys) + ")"
+	}
+	q += `
+		UPDATE ledger_accounts a SET balance = a.balance + d.delta
+		FROM unnest($1::text[], $2::bigint[]) AS d(id, delta)
+		WHERE a.id = d.id AND (a.floored = 0 OR a.balance + d.delta >= 0)`
+	res, err := tx.ExecContext(ctx, q, args...)
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil || n != int64(len(ids)) {
+		return fmt.Errorf("balance update touched %d of %d accounts: %w", n, len(ids), errBatchFallback)
+	}
+	return nil
 }

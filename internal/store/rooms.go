@@ -29,6 +29,18 @@ func (s *Store) AppendRoomEvents(ctx context.Context, channelID string, evs []Ro
 	if len(evs) == 0 {
 		return evs, nil
 	}
+	if s.engine == enginePostgres {
+		done, err := s.pgAppendRoomEvents(ctx, channelID, evs)
+		if isForeignKeyViolation(err) {
+			return nil, fmt.Errorf("append room events: channel %q: %w", channelID, ErrNotFound)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("append room events: %w", err)
+		}
+		if done {
+			return evs, nil
+		}
+	}
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		var last int64
 		// The row lock taken here serializes sequencers on PostgreSQL;
@@ -67,6 +79,47 @@ func (s *Store) AppendRoomEvents(ctx context.Context, channelID string, evs []Ro
 		return nil, fmt.Errorf("append room events: %w", err)
 	}
 	return evs, nil
+}
+
+// pgAppendRoomEvents is AppendRoomEvents on PostgreSQL in one statement,
+// so one round trip and no transaction block: the room row's update (whose
+// lock orders concurrent appenders, on every node) hands the new last
+// sequence number to the insert. It reports false, having written nothing,
+// when the room has no row yet; the caller's transaction then creates it.
+func (s *Store) pgAppendRoomEvents(ctx context.Context, channelID string, evs []RoomEvent) (bool, error) {
+	n := len(evs)
+	kinds, users, bcasts, payloads := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	media, created := make([]int64, n), make([]int64, n)
+	for i := range evs {
+		e := &evs[i]
+		if e.CreatedAt.IsZero() {
+			e.CreatedAt = s.now()
+		}
+		kinds[i], users[i], bcasts[i], payloads[i] = e.Kind, e.UserID, e.BroadcastID, e.Payload
+		media[i], created[i] = e.MediaMS, toMillis(e.CreatedAt)
+	}
+	var count, first int64
+	err := s.db.QueryRowContext(ctx, `WITH r AS (
+			UPDATE rooms SET last_seq = last_seq + $2 WHERE channel_id = $1 RETURNING last_seq
+		), ins AS (
+			INSERT INTO room_events (`+roomEventColumns+`)
+			SELECT $1, r.last_seq - $2 + e.n, e.kind, e.user_id, e.broadcast_id, e.media_ms, e.created_at, e.payload
+			FROM r, unnest($3::text[], $4::text[], $5::text[], $6::bigint[], $7::bigint[], $8::text[])
+				WITH ORDINALITY AS e(kind, user_id, broadcast_id, media_ms, created_at, payload, n)
+			RETURNING seq
+		)
+		SELECT count(*), coalesce(min(seq), 0) FROM ins`,
+		channelID, int64(n), kinds, users, bcasts, media, created, payloads).Scan(&count, &first)
+	if err != nil || count == 0 {
+		return false, err
+	}
+	if count != int64(n) {
+		return false, fmt.Errorf("stored %d of %d events", count, n)
+	}
+	for i := range evs {
+		evs[i].ChannelID, evs[i].Seq = channelID, first+int64(i)
+	}
+	return true, nil
 }
 
 const roomEventColumns = `channel_id, seq, kind, user_id, broadcast_id, media_ms, created_at, payload`

@@ -99,6 +99,10 @@ type Config struct {
 	// Linger batches events into frames: a room flushes at most once per
 	// Linger (default 25 ms); the first event after a quiet spell goes at once.
 	Linger time.Duration
+	// PaidLinger is the shorter wait of a flush holding a paid event (a
+	// gift, tip or subscription), whose alert the payer is watching for
+	// (default 5 ms).
+	PaidLinger time.Duration
 	// MaxLinger is the window of a 10,000-client room (default 200 ms);
 	// rooms stretch Linger towards it in proportion to their size.
 	MaxLinger time.Duration
@@ -166,6 +170,7 @@ func New(cfg Config) (*Hub, error) {
 	defd(&cfg.RetentionAge, 10*time.Minute)
 	defd(&cfg.Linger, 25*time.Millisecond)
 	defd(&cfg.MaxLinger, 200*time.Millisecond)
+	defd(&cfg.PaidLinger, 5*time.Millisecond)
 	defd(&cfg.ReactionWindow, 500*time.Millisecond)
 	if cfg.GapCheck == 0 {
 		cfg.GapCheck = time.Second

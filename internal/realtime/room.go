@@ -73,6 +73,7 @@ type room struct {
 	out        []sequenced
 	lastFlush  time.Time
 	flushTimer *time.Timer
+	flushAt    time.Time // when flushTimer fires
 	reactions  map[string]int64
 	list       []*client // a snapshot of clients for fan-out
 	listDirty  bool
@@ -331,7 +332,7 @@ func (r *room) applyLocked(s sequenced, ev *Event, send bool) {
 		return
 	}
 	r.out = append(r.out, s)
-	r.scheduleFlushLocked()
+	r.scheduleFlushLocked(ev.Kind == KindGift || ev.Kind == KindTip || ev.Kind == KindSub)
 }
 
 // trimLocked keeps Retention events, or RetentionAge of them if more.
@@ -357,15 +358,27 @@ func (r *room) trimLocked() {
 	}
 }
 
-func (r *room) scheduleFlushLocked() {
-	if r.flushTimer != nil {
-		return
+// scheduleFlushLocked flushes at once after a quiet spell, else when the
+// room's Linger has passed since the last flush; paid events (the alert a
+// payer waits for) bring the flush forward to PaidLinger.
+func (r *room) scheduleFlushLocked(paid bool) {
+	linger := r.hub.cfg.Linger
+	if paid {
+		linger = min(linger, r.hub.cfg.PaidLinger)
 	}
-	wait := r.hub.cfg.Linger - time.Since(r.lastFlush)
+	at := r.lastFlush.Add(linger)
+	if r.flushTimer != nil {
+		if !at.Before(r.flushAt) || !r.flushTimer.Stop() {
+			return // due sooner anyway, or firing now: it flushes what is queued
+		}
+		r.flushTimer = nil
+	}
+	wait := time.Until(at)
 	if wait <= 0 {
 		r.flushLocked()
 		return
 	}
+	r.flushAt = at
 	r.flushTimer = time.AfterFunc(wait, func() {
 		r.mu.Lock()
 		r.flushTimer = nil

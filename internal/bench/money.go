@@ -38,6 +38,7 @@ func Gifts(ctx context.Context, args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("bench gifts", flag.ContinueOnError)
 	rates := fs.String("rates", "2000", "offered gifts per second, one step per comma-separated rate")
 	dur := fs.Duration("duration", 10*time.Second, "length of each step")
+	warmup := fs.Duration("warmup", 2*time.Second, "unmeasured gifts at the first rate before the steps (opens the HTTP connections, fills the pools)")
 	users := fs.Int("users", 2000, "viewers sending gifts (each has at most one gift in flight)")
 	pg := fs.String("postgres-url", "", "run on PostgreSQL (a fresh schema on this server) instead of SQLite")
 	profile := fs.String("cpuprofile", "", "write a CPU profile of the gift steps to this file")
@@ -68,7 +69,7 @@ func Gifts(ctx context.Context, args []string, out io.Writer) error {
 	}
 	defer stop()
 	st := srv.Store()
-	fmt.Fprintf(out, "# livehouse bench gifts -rates %s -duration %s -users %d (%s)\n\n", *rates, *dur, *users, engine)
+	fmt.Fprintf(out, "# livehouse bench gifts -rates %s -duration %s -warmup %s -users %d (%s)\n\n", *rates, *dur, *warmup, *users, engine)
 	fmt.Fprintf(out, "machine: %d CPUs, %s/%s, load average %s at start; server, senders and the alert reader share the CPUs\n\n",
 		runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, loadAverage())
 
@@ -163,6 +164,10 @@ func Gifts(ctx context.Context, args []string, out io.Writer) error {
 	var sent int64
 	var refusals []string
 	seq := 0
+	if *warmup > 0 {
+		res := runGiftStep(ctx, client, base, gift.ID, ids, toks, steps[0], *warmup, tr, &seq)
+		sent += res.ok
+	}
 	for _, rate := range steps {
 		res := runGiftStep(ctx, client, base, gift.ID, ids, toks, rate, *dur, tr, &seq)
 		sent += res.ok

@@ -312,8 +312,9 @@ func (b *Broadcast) end(reason string, force bool) {
 	m := b.m
 	if b.ladder != nil {
 		b.ladder.End()
-		m.cfg.Origin.Unpublish(b.channel.Slug, b.ladder)
 	}
+	// The session's end is stored before the playlists go: whoever sees
+	// the channel gone from the origin finds the session ended.
 	endedAt := time.Now()
 	if b.sessionID != "" {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -321,6 +322,9 @@ func (b *Broadcast) end(reason string, force bool) {
 			b.log.Error("cannot record the end of the live session", "err", err)
 		}
 		cancel()
+	}
+	if b.ladder != nil {
+		m.cfg.Origin.Unpublish(b.channel.Slug, b.ladder)
 	}
 	m.remove(b)
 	if m.cfg.Events != nil && b.ladder != nil {

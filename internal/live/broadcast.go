@@ -310,11 +310,8 @@ func (b *Broadcast) end(reason string, force bool) {
 		<-done
 	}
 	m := b.m
-	if b.ladder != nil {
-		b.ladder.End()
-	}
-	// The session's end is stored before the playlists go: whoever sees
-	// the channel gone from the origin finds the session ended.
+	// The session's end is stored before the playlists end and go: whoever
+	// sees EXT-X-ENDLIST, or the channel gone, finds the session ended.
 	endedAt := time.Now()
 	if b.sessionID != "" {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -324,6 +321,7 @@ func (b *Broadcast) end(reason string, force bool) {
 		cancel()
 	}
 	if b.ladder != nil {
+		b.ladder.End()
 		m.cfg.Origin.Unpublish(b.channel.Slug, b.ladder)
 	}
 	m.remove(b)

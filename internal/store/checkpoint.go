@@ -12,14 +12,14 @@ import (
 // SQLite's own WAL checkpoint runs inside whichever commit pushes the log
 // past 1,000 pages: that commit, and every write queued behind it on txMu,
 // waits while 4 MB are copied into the database file and synced (about
-// 20 ms here, fifty times a second under a gift burst). The checkpointer
+// 20 ms here, about ten times a second under a gift burst). The checkpointer
 // takes that work off the commit path. Connections open with
 // wal_autocheckpoint(0); a goroutine copies the log into the database
 // with PASSIVE checkpoints, which run beside writers, and once the log is
 // long it catches up with a few more PASSIVE passes and finishes with a
 // RESTART checkpoint under txMu, which has only the last few frames left
-// to copy, so that the next writer starts the log
-// from the beginning again and the file stops growing.
+// to copy, so that the next writer starts the log from the beginning again
+// and the file stops growing.
 
 const (
 	// checkpointEvery is how often the log is copied into the database.
@@ -43,15 +43,14 @@ type checkpointer struct {
 	restarts int
 }
 
-// startCheckpointer reserves a connection and runs the upkeep until
-// stopCheckpointer.
+// startCheckpointer reserves a connection and runs the upkeep until stop.
 func (s *Store) startCheckpointer(ctx context.Context) error {
 	conn, err := s.db.Conn(ctx)
 	if err != nil {
 		return fmt.Errorf("checkpoint connection: %w", err)
 	}
 	if _, err := conn.ExecContext(ctx, fmt.Sprintf("PRAGMA busy_timeout = %d", restartWaitMS)); err != nil {
-		return fmt.Errorf("checkpoint connection: %w", err)
+		return errors.Join(fmt.Errorf("checkpoint connection: %w", err), conn.Close())
 	}
 	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	c := &checkpointer{s: s, conn: conn, cancel: cancel}

@@ -28,7 +28,8 @@ func TestCheckpointerKeepsTheLogShortAndEmptiesItOnClose(t *testing.T) {
 	var werr error
 	var wmu sync.Mutex
 	written := 0
-	for range 4 {
+	// loop runs fn on its own goroutine until stop closes.
+	loop := func(fn func()) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -37,35 +38,31 @@ func TestCheckpointerKeepsTheLogShortAndEmptiesItOnClose(t *testing.T) {
 				case <-stop:
 					return
 				default:
+					fn()
 				}
-				evs := make([]RoomEvent, 10)
-				for i := range evs {
-					evs[i] = RoomEvent{Kind: "chat", MediaMS: -1, CreatedAt: time.Now(), Payload: payload}
-				}
-				_, err := s.AppendRoomEvents(ctx, ch.ID, evs)
-				wmu.Lock()
-				if err != nil && werr == nil {
-					werr = err
-				}
-				written += len(evs)
-				wmu.Unlock()
 			}
 		}()
 	}
-	for range 4 { // readers keep snapshots open throughout
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				var n int
-				s.db.QueryRowContext(ctx, `SELECT count(*) FROM room_events`).Scan(&n)
+	for range 4 {
+		loop(func() {
+			evs := make([]RoomEvent, 10)
+			for i := range evs {
+				evs[i] = RoomEvent{Kind: "chat", MediaMS: -1, CreatedAt: time.Now(), Payload: payload}
 			}
-		}()
+			_, err := s.AppendRoomEvents(ctx, ch.ID, evs)
+			wmu.Lock()
+			if err != nil && werr == nil {
+				werr = err
+			}
+			written += len(evs)
+			wmu.Unlock()
+		})
+	}
+	for range 4 { // readers keep snapshots open throughout
+		loop(func() {
+			var n int
+			s.db.QueryRowContext(ctx, `SELECT count(*) FROM room_events`).Scan(&n)
+		})
 	}
 	walSize := func() int64 {
 		fi, err := os.Stat(path + "-wal")

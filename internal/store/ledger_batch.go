@@ -381,29 +381,7 @@ func applyIsolated(ctx context.Context, tx *sql.Tx, p *Posting) error {
 // chunk; the floor is checked again by the database, and a mismatch
 // sends the batch down the savepoint path.
 func (s *Store) applyDeltas(ctx context.Context, tx *sql.Tx, accts map[string]*batchAcct) error {
-	ids := make([]string, 0, len(accts))
-	for id, a := range accts {
-		if a.delta != 0 {
-			ids = append(ids, id)
-		}
-	}
-	slices.Sort(ids)
-	if s.engine == enginePostgres && len(ids) > 0 {
-		deltas := make([]int64, len(ids))
-		for n, id := range ids {
-			deltas[n] = accts[id].delta
-		}
-		res, err := tx.ExecContext(ctx, `UPDATE ledger_accounts a SET balance = a.balance + d.delta
-			FROM unnest($1::text[], $2::bigint[]) AS d(id, delta)
-			WHERE a.id = d.id AND (a.floored = 0 OR a.balance + d.delta >= 0)`, ids, deltas)
-		if err != nil {
-			return err
-		}
-		if n, err := res.RowsAffected(); err != nil || n != int64(len(ids)) {
-			return fmt.Errorf("balance update touched %d of %d accounts: %w", n, len(ids), errBatchFallback)
-		}
-		return nil
-	}
+	ids, _ := changedAccounts(accts)
 	start := 0
 	for _, size := range chunkSizes(len(ids)) {
 		part := ids[start : start+size]
@@ -433,51 +411,57 @@ func (s *Store) applyDeltas(ctx context.Context, tx *sql.Tx, accts map[string]*b
 	return nil
 }
 
-// insertPosted writes the accepted postings' transactions, entries and
-// idempotency keys.
-func (s *Store) insertPosted(ctx context.Context, tx *sql.Tx, ps []Posting, out []Posted, accepted []int) error {
-	var txns, entries, keys []any
+// changedAccounts lists, in id order, the accounts the batch moves and by
+// how much.
+func changedAccounts(accts map[string]*batchAcct) (ids []string, deltas []int64) {
+	for id, a := range accts {
+		if a.delta != 0 {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	for _, id := range ids {
+		deltas = append(deltas, accts[id].delta)
+	}
+	return ids, deltas
+}
+
+// batchInsert is the rows one table gets from a batch.
+type batchInsert struct {
+	table, cols string
+	types       []string
+	rows        [][]any
+}
+
+// postedInserts is what the accepted postings write: their transactions,
+// entries and idempotency keys.
+func postedInserts(ps []Posting, out []Posted, accepted []int) []batchInsert {
+	txns := batchInsert{table: "ledger_txns", cols: txnColumns,
+		types: []string{"text", "text", "text", "text", "text", "bigint", "text", "text", "bigint"}}
+	entries := batchInsert{table: "ledger_entries", cols: "txn_id, account_id, amount, created_at",
+		types: []string{"text", "text", "bigint", "bigint"}}
+	keys := batchInsert{table: "idempotency_keys", cols: "scope, idem_key, request_hash, txn_id, result, created_at",
+		types: []string{"text", "text", "text", "text", "text", "bigint"}}
 	for _, i := range accepted {
 		t := out[i].Txn
 		now := toMillis(t.CreatedAt)
-		txns = append(txns, t.ID, t.Kind, t.UserID, t.ChannelID, t.BroadcastID, t.Amount, t.Ref, t.Memo, now)
+		txns.rows = append(txns.rows, []any{t.ID, t.Kind, t.UserID, t.ChannelID, t.BroadcastID, t.Amount, t.Ref, t.Memo, now})
 		for _, e := range t.Entries {
-			entries = append(entries, t.ID, e.Account.ID, e.Amount, now)
+			entries.rows = append(entries.rows, []any{t.ID, e.Account.ID, e.Amount, now})
 		}
 		if k := ps[i].Idem; k != nil {
-			keys = append(keys, k.Scope, k.Key, k.Hash, t.ID, out[i].Result, now)
+			keys.rows = append(keys.rows, []any{k.Scope, k.Key, k.Hash, t.ID, out[i].Result, now})
 		}
 	}
-	inserts := []struct {
-		table, cols string
-		width       int
-		args        []any
-		types       []string
-	}{
-		{"ledger_txns", txnColumns, 9, txns, []string{"text", "text", "text", "text", "text", "bigint", "text", "text", "bigint"}},
-		{"ledger_entries", "txn_id, account_id, amount, created_at", 4, entries, []string{"text", "text", "bigint", "bigint"}},
-		{"idempotency_keys", "scope, idem_key, request_hash, txn_id, result, created_at", 6, keys, []string{"text", "text", "text", "text", "text", "bigint"}},
-	}
-	if s.engine == enginePostgres {
-		for _, ins := range inserts {
-			rows := make([][]any, len(ins.args)/ins.width)
-			for n := range rows {
-				rows[n] = ins.args[n*ins.width : (n+1)*ins.width]
-			}
-			if err := pgInsert(ctx, tx, ins.table, ins.cols, ins.types, rows, ""); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	for _, ins := range inserts {
-		start := 0
-		for _, n := range chunkSizes(len(ins.args) / ins.width) {
-			q := "INSERT INTO " + ins.table + " (" + ins.cols + ") VALUES " + placeholders(n, ins.width)
-			if _, err := tx.ExecContext(ctx, q, ins.args[start*ins.width:(start+n)*ins.width]...); err != nil {
-				return err
-			}
-			start += n
+	return []batchInsert{txns, entries, keys}
+}
+
+// insertPosted writes the accepted postings' rows on SQLite, in multi-row
+// chunks of fixed sizes.
+func (s *Store) insertPosted(ctx context.Context, tx *sql.Tx, ps []Posting, out []Posted, accepted []int) error {
+	for _, ins := range postedInserts(ps, out, accepted) {
+		if err := s.insertRows(ctx, tx, ins.table, ins.cols, ins.types, ins.rows); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -507,27 +491,33 @@ func pgInsert(ctx context.Context, tx execer, table, cols string, types []string
 	if len(rows) == 0 {
 		return nil
 	}
-	arrays := make([]any, len(types))
+	sel, args := pgUnnest(types, rows, nil)
+	_, err := tx.ExecContext(ctx, "INSERT INTO "+table+" ("+cols+") "+sel+suffix, args...)
+	return err
+}
+
+// pgUnnest renders rows as `SELECT * FROM unnest($n::type[], …)`, one
+// array parameter per column, numbered after the args given, which it
+// returns with the arrays appended.
+func pgUnnest(types []string, rows [][]any, args []any) (string, []any) {
 	casts := make([]string, len(types))
 	for c, typ := range types {
-		casts[c] = fmt.Sprintf("$%d::%s[]", c+1, typ)
+		casts[c] = fmt.Sprintf("$%d::%s[]", len(args)+1, typ)
 		if typ == "text" {
 			col := make([]string, len(rows))
 			for r, row := range rows {
 				col[r] = row[c].(string)
 			}
-			arrays[c] = col
+			args = append(args, col)
 			continue
 		}
 		col := make([]int64, len(rows))
 		for r, row := range rows {
 			col[r] = row[c].(int64)
 		}
-		arrays[c] = col
+		args = append(args, col)
 	}
-	q := "INSERT INTO " + table + " (" + cols + ") SELECT * FROM unnest(" + strings.Join(casts, ", ") + ")" + suffix
-	_, err := tx.ExecContext(ctx, q, arrays...)
-	return err
+	return "SELECT * FROM unnest(" + strings.Join(casts, ", ") + ")", args
 }
 
 // insertRows writes rows with as few statements as the engine allows:
@@ -619,71 +609,18 @@ func (k *knownAccounts) add(id string) {
 // end, when the transactions' rows exist). A floor the update would break,
 // or a key written meanwhile, fails it and the batch falls back.
 func (s *Store) pgWritePosted(ctx context.Context, tx *sql.Tx, ps []Posting, out []Posted, accepted []int, accts map[string]*batchAcct) error {
-	var ids []string
-	var deltas []int64
-	for id, a := range accts {
-		if a.delta != 0 {
-			ids = append(ids, id)
-		}
-	}
-	slices.Sort(ids)
-	for _, id := range ids {
-		deltas = append(deltas, accts[id].delta)
-	}
-	type col struct {
-		typ  string
-		text []string
-		num  []int64
-	}
-	newCols := func(types ...string) []*col {
-		cs := make([]*col, len(types))
-		for i, t := range types {
-			cs[i] = &col{typ: t}
-		}
-		return cs
-	}
-	put := func(cs []*col, vals ...any) {
-		for i, v := range vals {
-			if str, ok := v.(string); ok {
-				cs[i].text = append(cs[i].text, str)
-			} else {
-				cs[i].num = append(cs[i].num, v.(int64))
-			}
-		}
-	}
-	txns := newCols("text", "text", "text", "text", "text", "bigint", "text", "text", "bigint")
-	ents := newCols("text", "text", "bigint", "bigint")
-	keys := newCols("text", "text", "text", "text", "text", "bigint")
-	for _, i := range accepted {
-		t := out[i].Txn
-		now := toMillis(t.CreatedAt)
-		put(txns, t.ID, t.Kind, t.UserID, t.ChannelID, t.BroadcastID, t.Amount, t.Ref, t.Memo, now)
-		for _, e := range t.Entries {
-			put(ents, t.ID, e.Account.ID, e.Amount, now)
-		}
-		if k := ps[i].Idem; k != nil {
-			put(keys, k.Scope, k.Key, k.Hash, t.ID, out[i].Result, now)
-		}
-	}
+	ids, deltas := changedAccounts(accts)
 	args := []any{ids, deltas}
-	unnest := func(cs []*col) string {
-		casts := make([]string, len(cs))
-		for i, c := range cs {
-			casts[i] = fmt.Sprintf("$%d::%s[]", len(args)+1, c.typ)
-			if c.typ == "text" {
-				args = append(args, c.text)
-			} else {
-				args = append(args, c.num)
-			}
+	var ctes []string
+	for n, ins := range postedInserts(ps, out, accepted) {
+		if len(ins.rows) == 0 {
+			continue
 		}
-		return "SELECT * FROM unnest(" + strings.Join(casts, ", ") + ")"
+		var sel string
+		sel, args = pgUnnest(ins.types, ins.rows, args)
+		ctes = append(ctes, fmt.Sprintf("i%d AS (INSERT INTO %s (%s) %s)", n, ins.table, ins.cols, sel))
 	}
-	q := "WITH t AS (INSERT INTO ledger_txns (" + txnColumns + ") " + unnest(txns) + "),\n" +
-		"e AS (INSERT INTO ledger_entries (txn_id, account_id, amount, created_at) " + unnest(ents) + ")"
-	if len(keys[0].text) > 0 {
-		q += ",\nk AS (INSERT INTO idempotency_keys (scope, idem_key, request_hash, txn_id, result, created_at) " + unnest(keys) + ")"
-	}
-	q += `
+	q := "WITH " + strings.Join(ctes, ",\n") + `
 		UPDATE ledger_accounts a SET balance = a.balance + d.delta
 		FROM unnest($1::text[], $2::bigint[]) AS d(id, delta)
 		WHERE a.id = d.id AND (a.floored = 0 OR a.balance + d.delta >= 0)`

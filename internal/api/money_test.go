@@ -720,3 +720,79 @@ func TestConcurrentGiftsNeverOverdrawTheWalletNorRepeatAKey(t *testing.T) {
 		ledger(t, w.admin)
 	})
 }
+
+// A gift's alert is stored with its money and reaches the chat once: the
+// same gift repeated grows one combo, a refused gift adds nothing to it,
+// and a replayed request shows no second alert.
+func TestGiftAlertsReachChatOnceAndGrowOneCombo(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, dsn string) {
+		w := newMoneyWorld(t, dsn)
+		w.viewer.buy(t, 100)
+		rose := giftID(t, w.viewer, "Rose") // 10 coins
+		conn, _, err := w.creator.dialChat(t, "stage", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		readWelcome(t, conn)
+		first := newKey()
+		for _, g := range []struct {
+			key    string
+			count  int
+			status int
+		}{
+			{first, 3, 201},
+			{newKey(), 5, 201},
+			{newKey(), 3, 402}, // 20 coins left
+			{first, 3, 200},    // a replay
+			{newKey(), 2, 201},
+		} {
+			want(t, w.viewer.pay(t, "/channels/stage/gifts", g.key, map[string]any{"gift_id": rose, "count": g.count}), g.status)
+		}
+		type alert struct {
+			Seq   int64  `json:"seq"`
+			Type  string `json:"type"`
+			Money struct {
+				Count      int64  `json:"count"`
+				ComboID    string `json:"combo_id"`
+				ComboCount int64  `json:"combo_count"`
+			} `json:"money"`
+		}
+		var got []alert
+		ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+		defer cancel()
+		for len(got) < 3 {
+			_, data, err := conn.Read(ctx)
+			if err != nil {
+				t.Fatalf("after %d alerts: %v", len(got), err)
+			}
+			var frame []alert
+			if err := json.Unmarshal(data, &frame); err != nil {
+				t.Fatalf("frame %s: %v", data, err)
+			}
+			for _, a := range frame {
+				if a.Type == "gift" {
+					got = append(got, a)
+				}
+			}
+		}
+		for i, wantCount := range []int64{3, 8, 10} {
+			if a := got[i]; a.Money.ComboCount != wantCount || a.Money.ComboID != got[0].Money.ComboID || (i > 0 && a.Seq != got[i-1].Seq+1) {
+				t.Errorf("alert %d = %+v, want combo %s at %d, seqs consecutive", i, a, got[0].Money.ComboID, wantCount)
+			}
+		}
+		stored, err := w.ts.srv.Store().RoomEventsAfter(t.Context(), w.channelID, 0, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var gifts []int64
+		for _, e := range stored {
+			if e.Kind == "gift" {
+				gifts = append(gifts, e.Seq)
+			}
+		}
+		if len(gifts) != 3 || gifts[0] != got[0].Seq || gifts[2] != got[2].Seq {
+			t.Errorf("stored gift events at seqs %v; the chat showed %d, %d, %d", gifts, got[0].Seq, got[1].Seq, got[2].Seq)
+		}
+		ledger(t, w.admin)
+	})
+}

@@ -114,8 +114,13 @@ type Store interface {
 	PayoutByID(ctx context.Context, id string) (store.Payout, error)
 }
 
-// Rooms puts paid events in channels' chat rooms.
+// Rooms puts paid events in channels' chat rooms. A payment's event is
+// prepared before its posting, written by the ledger in the posting's
+// transaction, then delivered; events without money are announced.
 type Rooms interface {
+	Prepare(ctx context.Context, ch realtime.Channel, a realtime.Announcement) (realtime.Paid, error)
+	Deliver(ctx context.Context, ch realtime.Channel, ev store.RoomEvent)
+	Withdraw(ch realtime.Channel, p realtime.Paid)
 	Announce(ctx context.Context, ch realtime.Channel, a realtime.Announcement) (realtime.Event, error)
 	CheckText(ctx context.Context, ch realtime.Channel, m realtime.Member, text string) (string, error)
 }

@@ -150,19 +150,15 @@ func (s *Service) Gift(ctx context.Context, req GiftRequest) (SpendResult, error
 			store.Entry{Account: earningsAccount(req.Channel.ID), Amount: creator},
 			store.Entry{Account: platformAccount("revenue"), Amount: platform},
 		)}
-	p, err := s.post(ctx, store.Posting{Txn: t, Guard: owesNothing(req.From.User.ID),
+	p, err := s.postPaid(ctx, req.Channel, store.Posting{Txn: t, Guard: owesNothing(req.From.User.ID),
 		Idem:   idem(req.From.User.ID, req.IdemKey, "gift", req.Channel.ID, req.GiftID, req.Count),
-		Result: spendResult(wallet.ID)})
+		Result: spendResult(wallet.ID)},
+		realtime.Announcement{Kind: realtime.KindGift, User: chatUser(req.From), At: req.At, UserID: req.From.User.ID,
+			Money: &realtime.MoneyView{Gift: &realtime.GiftView{ID: g.ID, Name: g.Name, Image: g.Image, Tier: g.Tier}, Count: req.Count, Coins: coins}})
 	if err != nil {
 		return SpendResult{}, insufficient(err, coins)
 	}
-	res, err := replayed(p)
-	if err != nil || res.Replayed {
-		return res, err
-	}
-	s.announce(ctx, req.Channel, realtime.Announcement{Kind: realtime.KindGift, User: chatUser(req.From), At: req.At, UserID: req.From.User.ID,
-		Money: &realtime.MoneyView{Gift: &realtime.GiftView{ID: g.ID, Name: g.Name, Image: g.Image, Tier: g.Tier}, Count: req.Count, Coins: coins}})
-	return res, nil
+	return replayed(p)
 }
 
 // Tip sends coins with a message that passes the chat's filters.
@@ -194,19 +190,15 @@ func (s *Service) Tip(ctx context.Context, req TipRequest) (SpendResult, error) 
 			store.Entry{Account: earningsAccount(req.Channel.ID), Amount: creator},
 			store.Entry{Account: platformAccount("revenue"), Amount: platform},
 		)}
-	p, err := s.post(ctx, store.Posting{Txn: t, Guard: owesNothing(req.From.User.ID),
+	p, err := s.postPaid(ctx, req.Channel, store.Posting{Txn: t, Guard: owesNothing(req.From.User.ID),
 		Idem:   idem(req.From.User.ID, req.IdemKey, "tip", req.Channel.ID, req.Amount, req.Message),
-		Result: spendResult(wallet.ID)})
+		Result: spendResult(wallet.ID)},
+		realtime.Announcement{Kind: realtime.KindTip, User: chatUser(req.From), Text: text, At: req.At,
+			UserID: req.From.User.ID, Money: &realtime.MoneyView{Coins: req.Amount}})
 	if err != nil {
 		return SpendResult{}, insufficient(err, req.Amount)
 	}
-	res, err := replayed(p)
-	if err != nil || res.Replayed {
-		return res, err
-	}
-	s.announce(ctx, req.Channel, realtime.Announcement{Kind: realtime.KindTip, User: chatUser(req.From), Text: text, At: req.At,
-		UserID: req.From.User.ID, Money: &realtime.MoneyView{Coins: req.Amount}})
-	return res, nil
+	return replayed(p)
 }
 
 func chatUser(f Spender) *realtime.User {
@@ -217,8 +209,32 @@ func roomOf(ch store.Channel) realtime.Channel {
 	return realtime.Channel{ID: ch.ID, Slug: ch.Slug, OwnerID: ch.OwnerID}
 }
 
-// announce puts a paid event in the channel's room. The money has moved
-// already; a room that cannot take the event is logged, not undone.
+// postPaid posts a payment with its room event: the event is prepared
+// first and written in the posting's transaction, then delivered to the
+// room. A room that cannot prepare the event is logged and the money
+// moves without it: a payment never fails for its alert.
+func (s *Service) postPaid(ctx context.Context, ch store.Channel, p store.Posting, a realtime.Announcement) (store.Posted, error) {
+	if s.cfg.Rooms == nil {
+		return s.post(ctx, p)
+	}
+	room := roomOf(ch)
+	paid, err := s.cfg.Rooms.Prepare(ctx, room, a)
+	if err != nil {
+		s.log.Warn("money: paid event not shown in chat", "channel", ch.Slug, "kind", a.Kind, "err", err)
+		return s.post(ctx, p)
+	}
+	p.Event = &paid.Event
+	posted, err := s.post(ctx, p)
+	if err != nil || posted.Event.Seq == 0 {
+		s.cfg.Rooms.Withdraw(room, paid)
+		return posted, err
+	}
+	s.cfg.Rooms.Deliver(context.WithoutCancel(ctx), room, posted.Event)
+	return posted, nil
+}
+
+// announce puts an event that moves no money in the channel's room; a
+// room that cannot take it is logged.
 func (s *Service) announce(ctx context.Context, ch store.Channel, a realtime.Announcement) {
 	if s.cfg.Rooms == nil {
 		return

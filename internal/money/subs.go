@@ -115,8 +115,14 @@ func (s *Service) Subscribe(ctx context.Context, req SubRequest) (SubResult, err
 			store.Entry{Account: earningsAccount(req.Channel.ID), Amount: creator},
 			store.Entry{Account: platformAccount("revenue"), Amount: platform},
 		)}
-	p, err := s.post(ctx, store.Posting{Txn: t, Idem: key, Apply: store.PutSubscription(sub, expect), Guard: owesNothing(req.From.User.ID),
-		Result: func(_ store.Txn, bal map[string]int64) string { return strconv.FormatInt(bal[wallet.ID], 10) }})
+	mv := &realtime.MoneyView{Tier: req.Tier, Months: sub.Months, Coins: price}
+	if gift {
+		mv.GiftedBy = chatUser(req.From)
+	}
+	p, err := s.postPaid(ctx, req.Channel, store.Posting{Txn: t, Idem: key, Apply: store.PutSubscription(sub, expect), Guard: owesNothing(req.From.User.ID),
+		Result: func(_ store.Txn, bal map[string]int64) string { return strconv.FormatInt(bal[wallet.ID], 10) }},
+		realtime.Announcement{Kind: realtime.KindSub, UserID: subscriber.ID,
+			User: &realtime.User{ID: subscriber.ID, Name: subscriber.DisplayName, Badges: []string{"subscriber"}}, Money: mv})
 	if errors.Is(err, store.ErrStateChanged) {
 		return SubResult{}, refuse("conflict", "the subscription changed meanwhile; reload and try again")
 	}
@@ -131,12 +137,6 @@ func (s *Service) Subscribe(ctx context.Context, req SubRequest) (SubResult, err
 	if p.Replayed {
 		return SubResult{Subscription: got, Balance: bal, Replayed: true}, nil
 	}
-	mv := &realtime.MoneyView{Tier: req.Tier, Months: got.Months, Coins: price}
-	if gift {
-		mv.GiftedBy = chatUser(req.From)
-	}
-	s.announce(ctx, req.Channel, realtime.Announcement{Kind: realtime.KindSub, UserID: subscriber.ID,
-		User: &realtime.User{ID: subscriber.ID, Name: subscriber.DisplayName, Badges: []string{"subscriber"}}, Money: mv})
 	return SubResult{Subscription: got, Balance: bal}, nil
 }
 

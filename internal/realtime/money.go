@@ -34,51 +34,132 @@ type Announcement struct {
 	UserID string // the stored event's user, for replays by user
 }
 
-// Announce stores and fans out a server-made event, stamped with the
-// stream clock, and returns its sequence number. A gift continues the
-// sender's combo when the same gift follows within ten seconds: the event
-// carries the combo's id and running count. A sub event marks the
-// subscriber's connections as subscribers at once.
+// Announce stores and fans out a server-made event that moves no money
+// (an ad break's start and end), stamped with the stream clock.
 func (h *Hub) Announce(ctx context.Context, ch Channel, a Announcement) (Event, error) {
 	var out Event
 	err := h.withRoom(ch, func(r *room) error {
-		wall, media, bid := r.stamp(ctx, a.At)
-		ev := Event{Kind: a.Kind, At: wall, MediaMS: media, BroadcastID: bid, User: a.User, Text: a.Text,
-			ID: store.NewID("evt"), Money: a.Money}
-		if a.Ad != nil {
-			raw, err := json.Marshal(a.Ad)
-			if err != nil {
-				return fmt.Errorf("encode ad: %w", err)
-			}
-			ev.Ad = raw
-		}
-		if a.Kind == KindGift && a.Money != nil && a.Money.Gift != nil && a.User != nil {
-			m := *a.Money
-			m.ComboID, m.ComboCount = r.continueCombo(a.User.ID, m.Gift.ID, m.Count)
-			ev.Money = &m
-		}
-		seq, err := r.appendGrouped(ctx, ev, a.UserID)
+		ev, err := r.announcement(ctx, a)
 		if err != nil {
 			return err
 		}
-		_ = seq
+		if _, err := r.append(ctx, ev, a.UserID); err != nil {
+			return err
+		}
 		out = ev
 		return nil
 	})
 	return out, err
 }
 
-func (r *room) continueCombo(userID, giftID string, n int64) (string, int64) {
+// Paid is the room event of a payment, made ready before the money moves:
+// Event rides in the ledger posting (store.Posting.Event), so the money
+// and its alert commit in one transaction and take one round of the
+// group committer. Once the posting is stored, Deliver shows it; if the
+// posting was refused or replayed, Withdraw forgets it.
+type Paid struct {
+	Event store.RoomEvent
+	combo comboStep
+}
+
+// comboStep is what an event added to its sender's combo, to take back.
+type comboStep struct {
+	key, id string
+	n       int64
+}
+
+// Prepare stamps a paid event with the stream clock and, for a gift,
+// continues the sender's combo: the same gift following within ten
+// seconds carries the combo's id and running count, so players grow one
+// alert instead of stacking many.
+func (h *Hub) Prepare(ctx context.Context, ch Channel, a Announcement) (Paid, error) {
+	var out Paid
+	err := h.withRoom(ch, func(r *room) error {
+		ev, err := r.announcement(ctx, a)
+		if err != nil {
+			return err
+		}
+		if a.Kind == KindGift && a.Money != nil && a.Money.Gift != nil && a.User != nil {
+			m := *a.Money
+			out.combo = comboStep{key: a.User.ID + "\x00" + m.Gift.ID, n: max(m.Count, 1)}
+			m.ComboID, m.ComboCount = r.continueCombo(out.combo.key, out.combo.n)
+			out.combo.id = m.ComboID
+			ev.Money = &m
+		}
+		payload, err := json.Marshal(ev)
+		if err != nil {
+			return fmt.Errorf("encode %s: %w", ev.Kind, err)
+		}
+		out.Event = store.RoomEvent{ChannelID: ch.ID, Kind: ev.Kind, UserID: a.UserID, BroadcastID: ev.BroadcastID,
+			MediaMS: ev.MediaMS, CreatedAt: time.UnixMilli(ev.At), Payload: string(payload)}
+		return nil
+	})
+	return out, err
+}
+
+// Deliver fans out a paid event the ledger stored (with its sequence
+// number) to this node's clients and, through the bus, to every node's.
+// Were this node to stop before delivering, the other nodes' gap checks
+// read the event from the store all the same.
+func (h *Hub) Deliver(ctx context.Context, ch Channel, ev store.RoomEvent) {
+	if ev.Seq <= 0 {
+		return
+	}
+	_ = h.withRoom(ch, func(r *room) error {
+		data := wire(ev.Seq, []byte(ev.Payload))
+		if s, dev, ok := r.decode(ev.Seq, data); ok {
+			r.mu.Lock()
+			r.acceptLocked(s, dev, true)
+			r.mu.Unlock()
+		}
+		if err := h.cfg.Bus.Publish(ctx, subject(ch.ID), data); err != nil {
+			h.log.Warn("realtime: bus publish failed; other nodes will read the event from the store", "room", ch.Slug, "seq", ev.Seq, "err", err)
+		}
+		return nil
+	})
+}
+
+// Withdraw takes back what Prepare added to a combo, for a payment that
+// did not go through.
+func (h *Hub) Withdraw(ch Channel, p Paid) {
+	if p.combo.key == "" {
+		return
+	}
+	_ = h.withRoom(ch, func(r *room) error {
+		r.comboMu.Lock()
+		defer r.comboMu.Unlock()
+		if c := r.combos[p.combo.key]; c != nil && c.id == p.combo.id {
+			c.count = max(c.count-p.combo.n, 0)
+		}
+		return nil
+	})
+}
+
+// announcement makes a server-made event, stamped with the stream clock.
+func (r *room) announcement(ctx context.Context, a Announcement) (Event, error) {
+	wall, media, bid := r.stamp(ctx, a.At)
+	ev := Event{Kind: a.Kind, At: wall, MediaMS: media, BroadcastID: bid, User: a.User, Text: a.Text,
+		ID: store.NewID("evt"), Money: a.Money}
+	if a.Ad != nil {
+		raw, err := json.Marshal(a.Ad)
+		if err != nil {
+			return Event{}, fmt.Errorf("encode ad: %w", err)
+		}
+		ev.Ad = raw
+	}
+	return ev, nil
+}
+
+func (r *room) continueCombo(key string, n int64) (string, int64) {
 	r.comboMu.Lock()
 	defer r.comboMu.Unlock()
-	key := userID + "\x00" + giftID
 	now := time.Now()
 	c := r.combos[key]
 	if c == nil || now.Sub(c.last) > comboWindow {
 		c = &combo{id: store.NewID("combo")}
 		r.combos[key] = c
 	}
-	c.count += max(n, 1)
+	c.count += n
 	c.last = now
 	if len(r.combos) > 1000 && now.Sub(r.comboSwept) > comboWindow { // forget stale runs, once a window
 		r.comboSwept = now
@@ -89,92 +170,6 @@ func (r *room) continueCombo(userID, giftID string, n int64) (string, int64) {
 		}
 	}
 	return c.id, c.count
-}
-
-// appendReq is one event waiting for a grouped append.
-type appendReq struct {
-	ev     Event
-	userID string
-	done   chan appendRes
-}
-
-type appendRes struct {
-	seq int64
-	err error
-}
-
-// appendGrouped stores an event like append, but concurrent callers share
-// database transactions: the first becomes the leader and writes every
-// event queued meanwhile in one AppendRoomEvents, so a burst of paid
-// events costs one transaction, not one each.
-func (r *room) appendGrouped(ctx context.Context, ev Event, userID string) (int64, error) {
-	req := appendReq{ev: ev, userID: userID, done: make(chan appendRes, 1)}
-	r.groupMu.Lock()
-	r.groupQ = append(r.groupQ, req)
-	lead := !r.groupLeader
-	r.groupLeader = true
-	r.groupMu.Unlock()
-	if lead {
-		for {
-			r.groupMu.Lock()
-			batch := r.groupQ
-			r.groupQ = nil
-			if len(batch) == 0 {
-				r.groupLeader = false
-				r.groupMu.Unlock()
-				break
-			}
-			r.groupMu.Unlock()
-			r.appendBatch(context.WithoutCancel(ctx), batch)
-		}
-	}
-	select {
-	case res := <-req.done:
-		return res.seq, res.err
-	case <-ctx.Done():
-		return 0, ctx.Err()
-	}
-}
-
-func (r *room) appendBatch(ctx context.Context, batch []appendReq) {
-	evs := make([]store.RoomEvent, len(batch))
-	payloads := make([][]byte, len(batch))
-	for i, q := range batch {
-		p, err := json.Marshal(q.ev)
-		if err != nil {
-			for _, q := range batch {
-				q.done <- appendRes{err: fmt.Errorf("encode %s: %w", q.ev.Kind, err)}
-			}
-			return
-		}
-		payloads[i] = p
-		evs[i] = store.RoomEvent{Kind: q.ev.Kind, UserID: q.userID, BroadcastID: q.ev.BroadcastID, MediaMS: q.ev.MediaMS,
-			CreatedAt: time.UnixMilli(q.ev.At), Payload: string(p)}
-	}
-	r.appendMu.Lock()
-	stored, err := r.hub.cfg.Store.AppendRoomEvents(ctx, r.ch.ID, evs)
-	r.appendMu.Unlock()
-	if err != nil {
-		for _, q := range batch {
-			q.done <- appendRes{err: err}
-		}
-		return
-	}
-	frames := make([][]byte, len(stored))
-	r.mu.Lock()
-	for i, e := range stored {
-		frames[i] = wire(e.Seq, payloads[i])
-		if s, dev, ok := r.decode(e.Seq, frames[i]); ok {
-			r.acceptLocked(s, dev, true)
-		}
-	}
-	r.mu.Unlock()
-	for i, e := range stored {
-		if err := r.hub.cfg.Bus.Publish(ctx, subject(r.ch.ID), frames[i]); err != nil {
-			r.hub.log.Warn("realtime: bus publish failed; other nodes will read the event from the store", "room", r.ch.Slug, "seq", e.Seq, "err", err)
-		}
-		batch[i].done <- appendRes{seq: e.Seq}
-	}
 }
 
 // markSubscriberLocked gives a new subscriber's open connections the

@@ -39,11 +39,6 @@ type room struct {
 
 	appendMu sync.Mutex // one append at a time from this node
 
-	// groupMu guards the grouped append of server-made events (money.go).
-	groupMu     sync.Mutex
-	groupQ      []appendReq
-	groupLeader bool
-
 	// comboMu guards gift combos and the subscriber-emote cache.
 	comboMu     sync.Mutex
 	combos      map[string]*combo

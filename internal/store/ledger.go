@@ -91,6 +91,12 @@ type Posting struct {
 	// the accounts' balances after it; it is stored with the idempotency
 	// key, so a replay answers exactly the same.
 	Result func(t Txn, balances map[string]int64) string
+	// Event, if set, is a room event (ChannelID set) stored in the same
+	// database transaction and given the room's next sequence number: the
+	// chat announcement of the money that moved, such as a gift's alert,
+	// so that money and alert commit together and a burst of gifts costs
+	// one transaction, not two. A replay stores none.
+	Event *RoomEvent
 }
 
 // Guard is a condition on an account that a posting does not move, such
@@ -118,6 +124,9 @@ type Posted struct {
 	// nothing moved now and Result is what was stored the first time.
 	Replayed bool
 	Result   string
+	// Event is the posting's stored room event, with its sequence number
+	// (Seq 0: the posting had none, or was a replay).
+	Event RoomEvent
 }
 
 // checkBalanced validates a transaction before it reaches the database.
@@ -170,6 +179,7 @@ func (s *Store) PostBatch(ctx context.Context, ps []Posting) (out []Posted, errs
 	}
 	out, deferred, ok := s.postBatchFast(ctx, ps, errs)
 	if !ok {
+		s.slowBatches.Add(1)
 		return s.postBatchSlow(ctx, ps)
 	}
 	var rest []Posting
@@ -392,7 +402,15 @@ func (s *Store) postOne(ctx context.Context, tx *sql.Tx, p *Posting) (Posted, er
 			return Posted{}, err
 		}
 	}
-	return Posted{Txn: t, Result: result}, nil
+	posted := Posted{Txn: t, Result: result}
+	if p.Event != nil {
+		evs := []RoomEvent{*p.Event}
+		if err := s.appendRoomEventsTx(ctx, tx, p.Event.ChannelID, evs); err != nil {
+			return Posted{}, fmt.Errorf("room event: %w", err)
+		}
+		posted.Event = evs[0]
+	}
+	return posted, nil
 }
 
 // move applies one entry to its account's balance, creating the account on

@@ -59,6 +59,9 @@ func (s *Store) postBatchFast(ctx context.Context, ps []Posting, errs []error) (
 		if err := s.ensureAccounts(ctx, ps, errs); err != nil {
 			return nil, nil, false
 		}
+		if err := s.ensureRooms(ctx, ps, errs); err != nil {
+			return nil, nil, false
+		}
 	}
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		live := make([]int, 0, len(ps))
@@ -163,7 +166,10 @@ func (s *Store) postBatchFast(ctx context.Context, ps []Posting, errs []error) (
 		if err := s.applyDeltas(ctx, tx, accts); err != nil {
 			return err
 		}
-		return s.insertPosted(ctx, tx, ps, out, accepted)
+		if err := s.insertPosted(ctx, tx, ps, out, accepted); err != nil {
+			return err
+		}
+		return s.appendPostedEvents(ctx, tx, ps, out, accepted)
 	})
 	if err != nil {
 		return nil, nil, false
@@ -578,36 +584,40 @@ func (s *Store) ensureAccounts(ctx context.Context, ps []Posting, errs []error) 
 	return nil
 }
 
-// knownAccounts remembers ledger account ids that exist (PostgreSQL's
-// batch path), bounded: it is cleared when full.
-type knownAccounts struct {
+// knownIDs remembers ids of rows that exist (PostgreSQL's batch path),
+// bounded: it is cleared when full.
+type knownIDs struct {
 	mu sync.Mutex
 	m  map[string]struct{}
 }
 
-const knownAccountsMax = 1 << 20
+const knownIDsMax = 1 << 20
 
-func (k *knownAccounts) known(id string) bool {
+func (k *knownIDs) known(id string) bool {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	_, ok := k.m[id]
 	return ok
 }
 
-func (k *knownAccounts) add(id string) {
+func (k *knownIDs) add(id string) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	if k.m == nil || len(k.m) >= knownAccountsMax {
+	if k.m == nil || len(k.m) >= knownIDsMax {
 		k.m = map[string]struct{}{}
 	}
 	k.m[id] = struct{}{}
 }
 
-// pgWritePosted is applyDeltas and insertPosted on PostgreSQL in one
-// statement, so one round trip: the inserts ride as data-modifying CTEs of
-// the balance update (the foreign keys are checked at the statement's
-// end, when the transactions' rows exist). A floor the update would break,
-// or a key written meanwhile, fails it and the batch falls back.
+// pgWritePosted is applyDeltas, insertPosted and appendPostedEvents on
+// PostgreSQL in one statement, so one round trip: the inserts ride as
+// data-modifying CTEs of the balance update (the foreign keys are checked
+// at the statement's end, when the transactions' rows exist). The rooms
+// that get events are locked in id order (after the accounts, as every
+// ledger transaction does, so two batches never deadlock), their sequence
+// numbers bumped, and the events take the numbers the bump hands back. A
+// floor the update would break, or a key written meanwhile, fails it and
+// the batch falls back.
 func (s *Store) pgWritePosted(ctx context.Context, tx *sql.Tx, ps []Posting, out []Posted, accepted []int, accts map[string]*batchAcct) error {
 	ids, deltas := changedAccounts(accts)
 	args := []any{ids, deltas}
@@ -620,16 +630,72 @@ func (s *Store) pgWritePosted(ctx context.Context, tx *sql.Tx, ps []Posting, out
 		sel, args = pgUnnest(ins.types, ins.rows, args)
 		ctes = append(ctes, fmt.Sprintf("i%d AS (INSERT INTO %s (%s) %s)", n, ins.table, ins.cols, sel))
 	}
-	q := "WITH " + strings.Join(ctes, ",\n") + `
-		UPDATE ledger_accounts a SET balance = a.balance + d.delta
+	update := `UPDATE ledger_accounts a SET balance = a.balance + d.delta
 		FROM unnest($1::text[], $2::bigint[]) AS d(id, delta)
 		WHERE a.id = d.id AND (a.floored = 0 OR a.balance + d.delta >= 0)`
-	res, err := tx.ExecContext(ctx, q, args...)
+	pe := postedEvents(s, ps, accepted)
+	if len(pe.chans) == 0 {
+		res, err := tx.ExecContext(ctx, "WITH "+strings.Join(ctes, ",\n")+"\n"+update, args...)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n != int64(len(ids)) {
+			return fmt.Errorf("balance update touched %d of %d accounts: %w", n, len(ids), errBatchFallback)
+		}
+		return nil
+	}
+	counts := make([]int64, len(pe.chans))
+	var rows [][]any
+	for c, ch := range pe.chans {
+		counts[c] = int64(len(pe.evs[ch]))
+		for k, e := range pe.evs[ch] {
+			rows = append(rows, []any{ch, int64(k + 1), e.Kind, e.UserID, e.BroadcastID, e.MediaMS, toMillis(e.CreatedAt), e.Payload})
+		}
+	}
+	nc := len(args)
+	args = append(args, pe.chans, counts)
+	sel, args := pgUnnest([]string{"text", "bigint", "text", "text", "text", "bigint", "bigint", "text"}, rows, args)
+	ctes = append(ctes,
+		fmt.Sprintf(`rl AS (SELECT channel_id FROM rooms WHERE channel_id = ANY($%d::text[]) ORDER BY channel_id FOR UPDATE)`, nc+1),
+		fmt.Sprintf(`r AS (UPDATE rooms SET last_seq = rooms.last_seq + c.n
+			FROM unnest($%d::text[], $%d::bigint[]) AS c(id, n)
+			WHERE rooms.channel_id = c.id AND rooms.channel_id IN (SELECT channel_id FROM rl)
+			RETURNING rooms.channel_id, rooms.last_seq, c.n)`, nc+1, nc+2),
+		`ev AS (INSERT INTO room_events (`+roomEventColumns+`)
+			SELECT e.ch, r.last_seq - r.n + e.k, e.kind, e.user_id, e.broadcast_id, e.media_ms, e.created_at, e.payload
+			FROM (`+sel+`) AS e(ch, k, kind, user_id, broadcast_id, media_ms, created_at, payload) JOIN r ON r.channel_id = e.ch)`,
+		"u AS ("+update+" RETURNING 1)")
+	q := "WITH " + strings.Join(ctes, ",\n") + "\nSELECT r.channel_id, r.last_seq, (SELECT count(*) FROM u) FROM r"
+	res, err := tx.QueryContext(ctx, q, args...)
 	if err != nil {
 		return err
 	}
-	if n, err := res.RowsAffected(); err != nil || n != int64(len(ids)) {
-		return fmt.Errorf("balance update touched %d of %d accounts: %w", n, len(ids), errBatchFallback)
+	defer res.Close()
+	last := make(map[string]int64, len(pe.chans))
+	for res.Next() {
+		var ch string
+		var seq, n int64
+		if err := res.Scan(&ch, &seq, &n); err != nil {
+			return err
+		}
+		if n != int64(len(ids)) {
+			return fmt.Errorf("balance update touched %d of %d accounts: %w", n, len(ids), errBatchFallback)
+		}
+		last[ch] = seq
 	}
+	if err := res.Err(); err != nil {
+		return err
+	}
+	if len(last) != len(pe.chans) {
+		return fmt.Errorf("%d of %d rooms sequenced: %w", len(last), len(pe.chans), errBatchFallback)
+	}
+	for _, ch := range pe.chans {
+		evs := pe.evs[ch]
+		first := last[ch] - int64(len(evs)) + 1
+		for k := range evs {
+			evs[k].Seq = first + int64(k)
+		}
+	}
+	pe.give(out)
 	return nil
 }

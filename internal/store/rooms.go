@@ -41,37 +41,7 @@ func (s *Store) AppendRoomEvents(ctx context.Context, channelID string, evs []Ro
 			return evs, nil
 		}
 	}
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		var last int64
-		// The row lock taken here serializes sequencers on PostgreSQL;
-		// SQLite has one writer anyway. A room's first events create its row.
-		bump := func() error {
-			return tx.QueryRowContext(ctx, `UPDATE rooms SET last_seq = last_seq + $2 WHERE channel_id = $1 RETURNING last_seq`,
-				channelID, len(evs)).Scan(&last)
-		}
-		err := bump()
-		if errors.Is(err, sql.ErrNoRows) {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO rooms (channel_id) VALUES ($1) ON CONFLICT (channel_id) DO NOTHING`, channelID); err != nil {
-				return err
-			}
-			err = bump()
-		}
-		if err != nil {
-			return err
-		}
-		first := last - int64(len(evs)) + 1
-		rows := make([][]any, len(evs))
-		for i := range evs {
-			e := &evs[i]
-			e.ChannelID, e.Seq = channelID, first+int64(i)
-			if e.CreatedAt.IsZero() {
-				e.CreatedAt = s.now()
-			}
-			rows[i] = []any{channelID, e.Seq, e.Kind, e.UserID, e.BroadcastID, e.MediaMS, toMillis(e.CreatedAt), e.Payload}
-		}
-		return s.insertRows(ctx, tx, "room_events", roomEventColumns,
-			[]string{"text", "bigint", "text", "text", "text", "bigint", "bigint", "text"}, rows)
-	})
+	err := s.inTx(ctx, func(tx *sql.Tx) error { return s.appendRoomEventsTx(ctx, tx, channelID, evs) })
 	if isForeignKeyViolation(err) {
 		return nil, fmt.Errorf("append room events: channel %q: %w", channelID, ErrNotFound)
 	}
@@ -79,6 +49,41 @@ func (s *Store) AppendRoomEvents(ctx context.Context, channelID string, evs []Ro
 		return nil, fmt.Errorf("append room events: %w", err)
 	}
 	return evs, nil
+}
+
+// appendRoomEventsTx is AppendRoomEvents inside the caller's transaction
+// (a ledger posting's, for its event). The events get their sequence
+// numbers in place.
+func (s *Store) appendRoomEventsTx(ctx context.Context, tx *sql.Tx, channelID string, evs []RoomEvent) error {
+	var last int64
+	// The row lock taken here serializes sequencers on PostgreSQL;
+	// SQLite has one writer anyway. A room's first events create its row.
+	bump := func() error {
+		return tx.QueryRowContext(ctx, `UPDATE rooms SET last_seq = last_seq + $2 WHERE channel_id = $1 RETURNING last_seq`,
+			channelID, len(evs)).Scan(&last)
+	}
+	err := bump()
+	if errors.Is(err, sql.ErrNoRows) {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO rooms (channel_id) VALUES ($1) ON CONFLICT (channel_id) DO NOTHING`, channelID); err != nil {
+			return err
+		}
+		err = bump()
+	}
+	if err != nil {
+		return err
+	}
+	first := last - int64(len(evs)) + 1
+	rows := make([][]any, len(evs))
+	for i := range evs {
+		e := &evs[i]
+		e.ChannelID, e.Seq = channelID, first+int64(i)
+		if e.CreatedAt.IsZero() {
+			e.CreatedAt = s.now()
+		}
+		rows[i] = []any{channelID, e.Seq, e.Kind, e.UserID, e.BroadcastID, e.MediaMS, toMillis(e.CreatedAt), e.Payload}
+	}
+	return s.insertRows(ctx, tx, "room_events", roomEventColumns,
+		[]string{"text", "bigint", "text", "text", "text", "bigint", "bigint", "text"}, rows)
 }
 
 // pgAppendRoomEvents is AppendRoomEvents on PostgreSQL in one statement,

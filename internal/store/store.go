@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -32,8 +33,11 @@ type Store struct {
 	// what a burst of gifts and chat appends would see as latency.
 	txMu sync.Mutex
 	ckpt *checkpointer // SQLite only: WAL upkeep off the commit path
-	// accounts are ledger accounts known to exist (PostgreSQL batches).
-	accounts knownAccounts
+	// Ledger accounts and rooms rows known to exist (PostgreSQL batches).
+	accounts, rooms knownIDs
+	// slowBatches counts ledger batches the batch path handed to the
+	// savepoint path (tests read it: a fallback is correct but slow).
+	slowBatches atomic.Int64
 }
 
 // Open connects to the database named by dsn and applies pending migrations.

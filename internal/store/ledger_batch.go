@@ -47,10 +47,9 @@ type batchAcct struct {
 // postBatchFast tries the batch path. ok is false when the batch must be
 // redone by the savepoint path (nothing of it was written). Postings whose
 // idempotency key repeats an earlier one of the batch are left for the
-// caller (deferred[i] true).
+// caller (deferred[i] true), and so, on the pipelined PostgreSQL path, are
+// postings whose key was used before: the caller replays them.
 func (s *Store) postBatchFast(ctx context.Context, ps []Posting, errs []error) (out []Posted, deferred []bool, ok bool) {
-	out, deferred = make([]Posted, len(ps)), make([]bool, len(ps))
-	outErrs := slices.Clone(errs)
 	if s.engine == enginePostgres {
 		// Accounts are created before the transaction that locks them, in
 		// a statement of their own: an insert waiting on another batch's
@@ -62,36 +61,22 @@ func (s *Store) postBatchFast(ctx context.Context, ps []Posting, errs []error) (
 		if err := s.ensureRooms(ctx, ps, errs); err != nil {
 			return nil, nil, false
 		}
-	}
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		live := make([]int, 0, len(ps))
-		seen := map[[2]string]bool{}
-		var keyed []int
-		for i := range ps {
-			if outErrs[i] != nil {
-				continue
-			}
-			if k := ps[i].Idem; k != nil {
-				id := [2]string{k.Scope, k.Key}
-				if seen[id] {
-					deferred[i] = true
-					continue
-				}
-				seen[id] = true
-				keyed = append(keyed, i)
-			}
-			live = append(live, i)
+		if !slices.ContainsFunc(ps, func(p Posting) bool { return p.Apply != nil }) {
+			return s.pgPipelined(ctx, ps, errs)
 		}
-		used, err := s.seenKeys(ctx, tx, ps, keyed)
+	}
+	b := newBatch(ps, errs)
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		used, err := s.seenKeys(ctx, tx, ps, b.keyed)
 		if err != nil {
 			return err
 		}
 		var fresh []int
-		for _, i := range live {
+		for _, i := range b.live {
 			if k := ps[i].Idem; k != nil && used[[2]string{k.Scope, k.Key}] {
-				out[i], outErrs[i] = s.replay(ctx, tx, k)
-				if outErrs[i] != nil && !errors.Is(outErrs[i], ErrIdempotencyConflict) {
-					return outErrs[i]
+				b.out[i], b.errs[i] = s.replay(ctx, tx, k)
+				if b.errs[i] != nil && !errors.Is(b.errs[i], ErrIdempotencyConflict) {
+					return b.errs[i]
 				}
 				continue
 			}
@@ -101,81 +86,130 @@ func (s *Store) postBatchFast(ctx context.Context, ps []Posting, errs []error) (
 		if err != nil {
 			return err
 		}
-		var accepted []int
-		for _, i := range fresh {
-			p := &ps[i]
-			if g := p.Guard; g != nil {
-				var bal int64
-				if a := accts[g.AccountID]; a != nil {
-					bal = a.bal
-				}
-				if bal < g.Min {
-					outErrs[i] = &GuardError{Account: g.AccountID, Balance: bal}
-					continue
-				}
+		accepted, err := s.accept(ps, fresh, accts, b, func(p *Posting) error {
+			apply := applyIsolated
+			if p.ApplyAtomic {
+				apply = func(ctx context.Context, tx *sql.Tx, p *Posting) error { return p.Apply(ctx, tx) }
 			}
-			if err := checkFloors(p, accts); err != nil {
-				outErrs[i] = err
-				continue
-			}
-			if p.Apply != nil {
-				apply := applyIsolated
-				if p.ApplyAtomic {
-					apply = func(ctx context.Context, tx *sql.Tx, p *Posting) error { return p.Apply(ctx, tx) }
-				}
-				if err := apply(ctx, tx, p); err != nil {
-					if errors.Is(err, errBatchFallback) {
-						return err
-					}
-					outErrs[i] = err
-					continue
-				}
-			}
-			t := p.Txn
-			if t.ID == "" {
-				t.ID = newSortedID("txn", s.now())
-			}
-			if t.CreatedAt.IsZero() {
-				t.CreatedAt = s.now()
-			}
-			if t.Memo == "" {
-				t.Memo = "{}"
-			}
-			t.Entries = slices.Clone(t.Entries)
-			slices.SortFunc(t.Entries, func(a, b Entry) int { return strings.Compare(a.Account.ID, b.Account.ID) })
-			balances := make(map[string]int64, len(t.Entries))
-			for _, e := range t.Entries {
-				a := accts[e.Account.ID]
-				a.bal += e.Amount
-				a.delta += e.Amount
-				balances[e.Account.ID] = a.bal
-			}
-			res := ""
-			if p.Result != nil {
-				res = p.Result(t, balances)
-			}
-			out[i] = Posted{Txn: t, Result: res}
-			accepted = append(accepted, i)
-		}
-		if len(accepted) == 0 {
-			return nil
+			return apply(ctx, tx, p)
+		})
+		if err != nil || len(accepted) == 0 {
+			return err
 		}
 		if s.engine == enginePostgres {
-			return s.pgWritePosted(ctx, tx, ps, out, accepted, accts)
+			w := s.pgWrite(ps, b.out, accepted, accts)
+			rows, err := tx.QueryContext(ctx, w.q, w.args...)
+			if err != nil {
+				return err
+			}
+			defer rows.Close()
+			return w.read(rows)
 		}
 		if err := s.applyDeltas(ctx, tx, accts); err != nil {
 			return err
 		}
-		if err := s.insertPosted(ctx, tx, ps, out, accepted); err != nil {
+		if err := s.insertPosted(ctx, tx, ps, b.out, accepted); err != nil {
 			return err
 		}
-		return s.appendPostedEvents(ctx, tx, ps, out, accepted)
+		return s.appendPostedEvents(ctx, tx, ps, b.out, accepted)
 	})
 	if err != nil {
 		return nil, nil, false
 	}
-	copy(errs, outErrs)
-	return out, deferred, true
+	copy(errs, b.errs)
+	return b.out, b.deferred, true
+}
+
+// batch is the batch path's working state.
+type batch struct {
+	out      []Posted
+	errs     []error // outcomes so far (a copy: the caller's stay as they were until the batch commits)
+	deferred []bool  // left for the caller to replay
+	live     []int   // valid postings not deferred, in order
+	keyed    []int   // those of them with an idempotency key
+}
+
+// newBatch sorts the postings: valid ones go on, and a key repeated within
+// the batch is deferred (it replays once the first is written).
+func newBatch(ps []Posting, errs []error) *batch {
+	b := &batch{out: make([]Posted, len(ps)), errs: slices.Clone(errs), deferred: make([]bool, len(ps))}
+	seen := map[[2]string]bool{}
+	for i := range ps {
+		if b.errs[i] != nil {
+			continue
+		}
+		if k := ps[i].Idem; k != nil {
+			id := [2]string{k.Scope, k.Key}
+			if seen[id] {
+				b.deferred[i] = true
+				continue
+			}
+			seen[id] = true
+			b.keyed = append(b.keyed, i)
+		}
+		b.live = append(b.live, i)
+	}
+	return b
+}
+
+// accept checks the fresh postings in order against the balances the
+// ones before them leave (guards, floors, then Apply, if any) and books
+// those that pass into accts and b.out. An apply error wrapping
+// errBatchFallback aborts the batch; any other refuses its posting.
+func (s *Store) accept(ps []Posting, fresh []int, accts map[string]*batchAcct, b *batch, apply func(p *Posting) error) ([]int, error) {
+	var accepted []int
+	for _, i := range fresh {
+		p := &ps[i]
+		if g := p.Guard; g != nil {
+			var bal int64
+			if a := accts[g.AccountID]; a != nil {
+				bal = a.bal
+			}
+			if bal < g.Min {
+				b.errs[i] = &GuardError{Account: g.AccountID, Balance: bal}
+				continue
+			}
+		}
+		if err := checkFloors(p, accts); err != nil {
+			b.errs[i] = err
+			continue
+		}
+		if p.Apply != nil {
+			if err := apply(p); err != nil {
+				if errors.Is(err, errBatchFallback) {
+					return nil, err
+				}
+				b.errs[i] = err
+				continue
+			}
+		}
+		t := p.Txn
+		if t.ID == "" {
+			t.ID = newSortedID("txn", s.now())
+		}
+		if t.CreatedAt.IsZero() {
+			t.CreatedAt = s.now()
+		}
+		if t.Memo == "" {
+			t.Memo = "{}"
+		}
+		t.Entries = slices.Clone(t.Entries)
+		slices.SortFunc(t.Entries, func(a, b Entry) int { return strings.Compare(a.Account.ID, b.Account.ID) })
+		balances := make(map[string]int64, len(t.Entries))
+		for _, e := range t.Entries {
+			a := accts[e.Account.ID]
+			a.bal += e.Amount
+			a.delta += e.Amount
+			balances[e.Account.ID] = a.bal
+		}
+		res := ""
+		if p.Result != nil {
+			res = p.Result(t, balances)
+		}
+		b.out[i] = Posted{Txn: t, Result: res}
+		accepted = append(accepted, i)
+	}
+	return accepted, nil
 }
 
 // seenKeys returns which of the keyed postings' idempotency keys exist.
@@ -186,8 +220,7 @@ func (s *Store) seenKeys(ctx context.Context, tx *sql.Tx, ps []Posting, keyed []
 		for n, i := range keyed {
 			scopes[n], keys[n] = ps[i].Idem.Scope, ps[i].Idem.Key
 		}
-		rows, err := tx.QueryContext(ctx, `SELECT scope, idem_key FROM idempotency_keys
-			WHERE (scope, idem_key) IN (SELECT * FROM unnest($1::text[], $2::text[]))`, scopes, keys)
+		rows, err := tx.QueryContext(ctx, pgSeenKeys, scopes, keys)
 		if err != nil {
 			return nil, err
 		}
@@ -235,29 +268,36 @@ func (s *Store) seenKeys(ctx context.Context, tx *sql.Tx, ps []Posting, keyed []
 	return used, nil
 }
 
-// lockAccounts reads every account the postings touch, creating the
-// missing ones at zero, and on PostgreSQL locks them (in id order, so two
-// batches never deadlock) until the transaction ends.
-func (s *Store) lockAccounts(ctx context.Context, tx *sql.Tx, ps []Posting, fresh []int) (map[string]*batchAcct, error) {
-	specs := map[string]LedgerAccount{}
-	for _, i := range fresh {
+// batchAccounts lists, in id order, every account the postings touch and
+// every account their guards read (guarded: read, and locked, but never
+// created).
+func batchAccounts(ps []Posting, idx []int) (ids []string, specs map[string]LedgerAccount, guarded map[string]bool) {
+	specs = map[string]LedgerAccount{}
+	for _, i := range idx {
 		for _, e := range ps[i].Txn.Entries {
 			specs[e.Account.ID] = e.Account
 		}
 	}
-	ids := make([]string, 0, len(specs))
+	ids = make([]string, 0, len(specs))
 	for id := range specs {
 		ids = append(ids, id)
 	}
-	// Guarded accounts are read (and locked) too, but never created.
-	guarded := map[string]bool{}
-	for _, i := range fresh {
+	guarded = map[string]bool{}
+	for _, i := range idx {
 		if g := ps[i].Guard; g != nil && specs[g.AccountID].ID == "" && !guarded[g.AccountID] {
 			guarded[g.AccountID] = true
 			ids = append(ids, g.AccountID)
 		}
 	}
 	slices.Sort(ids)
+	return ids, specs, guarded
+}
+
+// lockAccounts reads every account the postings touch, creating the
+// missing ones at zero, and on PostgreSQL locks them (in id order, so two
+// batches never deadlock) until the transaction ends.
+func (s *Store) lockAccounts(ctx context.Context, tx *sql.Tx, ps []Posting, fresh []int) (map[string]*batchAcct, error) {
+	ids, specs, guarded := batchAccounts(ps, fresh)
 	accts := make(map[string]*batchAcct, len(ids))
 	if err := s.readAccounts(ctx, tx, ids, accts); err != nil {
 		return nil, err
@@ -308,7 +348,7 @@ func (s *Store) readAccounts(ctx context.Context, tx *sql.Tx, ids []string, into
 		if len(ids) == 0 {
 			return nil
 		}
-		rows, err := tx.QueryContext(ctx, `SELECT id, balance, floored FROM ledger_accounts WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE`, ids)
+		rows, err := tx.QueryContext(ctx, pgLockAccounts, ids)
 		if err != nil {
 			return err
 		}
@@ -334,8 +374,17 @@ func (s *Store) readAccounts(ctx context.Context, tx *sql.Tx, ids []string, into
 	return nil
 }
 
-func scanAccounts(rows *sql.Rows, into map[string]*batchAcct) error {
-	defer rows.Close()
+// scanRows is what both database/sql's and pgx's rows offer.
+type scanRows interface {
+	Next() bool
+	Scan(dest ...any) error
+	Err() error
+}
+
+func scanAccounts(rows scanRows, into map[string]*batchAcct) error {
+	if c, ok := rows.(interface{ Close() error }); ok {
+		defer c.Close()
+	}
 	for rows.Next() {
 		var id string
 		var a batchAcct
@@ -607,95 +656,4 @@ func (k *knownIDs) add(id string) {
 		k.m = map[string]struct{}{}
 	}
 	k.m[id] = struct{}{}
-}
-
-// pgWritePosted is applyDeltas, insertPosted and appendPostedEvents on
-// PostgreSQL in one statement, so one round trip: the inserts ride as
-// data-modifying CTEs of the balance update (the foreign keys are checked
-// at the statement's end, when the transactions' rows exist). The rooms
-// that get events are locked in id order (after the accounts, as every
-// ledger transaction does, so two batches never deadlock), their sequence
-// numbers bumped, and the events take the numbers the bump hands back. A
-// floor the update would break, or a key written meanwhile, fails it and
-// the batch falls back.
-func (s *Store) pgWritePosted(ctx context.Context, tx *sql.Tx, ps []Posting, out []Posted, accepted []int, accts map[string]*batchAcct) error {
-	ids, deltas := changedAccounts(accts)
-	args := []any{ids, deltas}
-	var ctes []string
-	for n, ins := range postedInserts(ps, out, accepted) {
-		if len(ins.rows) == 0 {
-			continue
-		}
-		var sel string
-		sel, args = pgUnnest(ins.types, ins.rows, args)
-		ctes = append(ctes, fmt.Sprintf("i%d AS (INSERT INTO %s (%s) %s)", n, ins.table, ins.cols, sel))
-	}
-	update := `UPDATE ledger_accounts a SET balance = a.balance + d.delta
-		FROM unnest($1::text[], $2::bigint[]) AS d(id, delta)
-		WHERE a.id = d.id AND (a.floored = 0 OR a.balance + d.delta >= 0)`
-	pe := postedEvents(s, ps, accepted)
-	if len(pe.chans) == 0 {
-		res, err := tx.ExecContext(ctx, "WITH "+strings.Join(ctes, ",\n")+"\n"+update, args...)
-		if err != nil {
-			return err
-		}
-		if n, err := res.RowsAffected(); err != nil || n != int64(len(ids)) {
-			return fmt.Errorf("balance update touched %d of %d accounts: %w", n, len(ids), errBatchFallback)
-		}
-		return nil
-	}
-	counts := make([]int64, len(pe.chans))
-	var rows [][]any
-	for c, ch := range pe.chans {
-		counts[c] = int64(len(pe.evs[ch]))
-		for k, e := range pe.evs[ch] {
-			rows = append(rows, []any{ch, int64(k + 1), e.Kind, e.UserID, e.BroadcastID, e.MediaMS, toMillis(e.CreatedAt), e.Payload})
-		}
-	}
-	nc := len(args)
-	args = append(args, pe.chans, counts)
-	sel, args := pgUnnest([]string{"text", "bigint", "text", "text", "text", "bigint", "bigint", "text"}, rows, args)
-	ctes = append(ctes,
-		fmt.Sprintf(`rl AS (SELECT channel_id FROM rooms WHERE channel_id = ANY($%d::text[]) ORDER BY channel_id FOR UPDATE)`, nc+1),
-		fmt.Sprintf(`r AS (UPDATE rooms SET last_seq = rooms.last_seq + c.n
-			FROM unnest($%d::text[], $%d::bigint[]) AS c(id, n)
-			WHERE rooms.channel_id = c.id AND rooms.channel_id IN (SELECT channel_id FROM rl)
-			RETURNING rooms.channel_id, rooms.last_seq, c.n)`, nc+1, nc+2),
-		`ev AS (INSERT INTO room_events (`+roomEventColumns+`)
-			SELECT e.ch, r.last_seq - r.n + e.k, e.kind, e.user_id, e.broadcast_id, e.media_ms, e.created_at, e.payload
-			FROM (`+sel+`) AS e(ch, k, kind, user_id, broadcast_id, media_ms, created_at, payload) JOIN r ON r.channel_id = e.ch)`,
-		"u AS ("+update+" RETURNING 1)")
-	q := "WITH " + strings.Join(ctes, ",\n") + "\nSELECT r.channel_id, r.last_seq, (SELECT count(*) FROM u) FROM r"
-	res, err := tx.QueryContext(ctx, q, args...)
-	if err != nil {
-		return err
-	}
-	defer res.Close()
-	last := make(map[string]int64, len(pe.chans))
-	for res.Next() {
-		var ch string
-		var seq, n int64
-		if err := res.Scan(&ch, &seq, &n); err != nil {
-			return err
-		}
-		if n != int64(len(ids)) {
-			return fmt.Errorf("balance update touched %d of %d accounts: %w", n, len(ids), errBatchFallback)
-		}
-		last[ch] = seq
-	}
-	if err := res.Err(); err != nil {
-		return err
-	}
-	if len(last) != len(pe.chans) {
-		return fmt.Errorf("%d of %d rooms sequenced: %w", len(last), len(pe.chans), errBatchFallback)
-	}
-	for _, ch := range pe.chans {
-		evs := pe.evs[ch]
-		first := last[ch] - int64(len(evs)) + 1
-		for k := range evs {
-			evs[k].Seq = first + int64(k)
-		}
-	}
-	pe.give(out)
-	return nil
 }

@@ -345,16 +345,7 @@ func (s *Store) postOne(ctx context.Context, tx *sql.Tx, p *Posting) (Posted, er
 			return Posted{}, &GuardError{Account: g.AccountID, Balance: bal}
 		}
 	}
-	t := p.Txn
-	if t.ID == "" {
-		t.ID = newSortedID("txn", s.now())
-	}
-	if t.CreatedAt.IsZero() {
-		t.CreatedAt = s.now()
-	}
-	if t.Memo == "" {
-		t.Memo = "{}"
-	}
+	t := s.txnDefaults(p.Txn)
 	now := toMillis(t.CreatedAt)
 	// A fixed order of row locks: two postings on the same accounts can
 	// never deadlock on PostgreSQL.
@@ -646,4 +637,19 @@ func (s *Store) LedgerCounts(ctx context.Context) (LedgerStats, error) {
 		return st, fmt.Errorf("ledger counts: %w", err)
 	}
 	return st, nil
+}
+
+// txnDefaults fills in what a posting may leave out: a new time-led id,
+// the time and an empty memo.
+func (s *Store) txnDefaults(t Txn) Txn {
+	if t.ID == "" {
+		t.ID = newSortedID("txn", s.now())
+	}
+	if t.CreatedAt.IsZero() {
+		t.CreatedAt = s.now()
+	}
+	if t.Memo == "" {
+		t.Memo = "{}"
+	}
+	return t
 }

@@ -183,16 +183,7 @@ func (s *Store) accept(ps []Posting, fresh []int, accts map[string]*batchAcct, b
 				continue
 			}
 		}
-		t := p.Txn
-		if t.ID == "" {
-			t.ID = newSortedID("txn", s.now())
-		}
-		if t.CreatedAt.IsZero() {
-			t.CreatedAt = s.now()
-		}
-		if t.Memo == "" {
-			t.Memo = "{}"
-		}
+		t := s.txnDefaults(p.Txn)
 		t.Entries = slices.Clone(t.Entries)
 		slices.SortFunc(t.Entries, func(a, b Entry) int { return strings.Compare(a.Account.ID, b.Account.ID) })
 		balances := make(map[string]int64, len(t.Entries))

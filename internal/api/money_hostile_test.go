@@ -467,7 +467,12 @@ func TestStripeWebhookCreditsAnOrderOnceAndRefusesForgedStaleOrTamperedDeliverie
 		if order.Status != "pending" || order.Provider != "stripe" || order.CheckoutURL != "https://checkout.stripe.test/c/pay/cs_test_1" || order.Balance != 0 {
 			t.Fatalf("Stripe order = %+v", order)
 		}
-		want(t, v.pay(t, "/payments/orders", orderKey, map[string]string{"pack_id": packID(t, v, 550), "provider": "stripe"}), 200)
+		// A repeated request answers with the same order and the same
+		// checkout page, without a second session at Stripe.
+		again := decode[orderView](t, want(t, v.pay(t, "/payments/orders", orderKey, map[string]string{"pack_id": packID(t, v, 550), "provider": "stripe"}), 200))
+		if again.ID != order.ID || again.Status != "pending" || again.CheckoutURL != order.CheckoutURL || again.Message != order.Message {
+			t.Errorf("repeated Stripe order = %+v, want %+v", again, order)
+		}
 		api.mu.Lock()
 		if len(api.sessions) != 1 || api.keys[0] != order.ID || api.sessions[0].Get("client_reference_id") != order.ID ||
 			api.sessions[0].Get("metadata[order_id]") != order.ID || api.sessions[0].Get("line_items[0][price_data][unit_amount]") != "499" ||
@@ -515,8 +520,8 @@ func TestStripeWebhookCreditsAnOrderOnceAndRefusesForgedStaleOrTamperedDeliverie
 		if got := v.wallet(t).Balance; got != 550 {
 			t.Errorf("wallet after the payment = %d, want 550", got)
 		}
-		if got := decode[orderView](t, want(t, v.get(t, "/api/v1/payments/orders/"+order.ID), 200)); got.Status != "paid" {
-			t.Errorf("order after the payment = %+v", got)
+		if got := decode[orderView](t, want(t, v.get(t, "/api/v1/payments/orders/"+order.ID), 200)); got.Status != "paid" || got.CheckoutURL != "" {
+			t.Errorf("order after the payment = %+v (a paid order offers no checkout page)", got)
 		}
 		st = ledger(t, w.admin)
 		if st.Balances["clearing:stripe:USD"] != 499 {

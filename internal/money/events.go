@@ -70,7 +70,7 @@ func (s *Service) HandleEvent(ctx context.Context, ev ProviderEvent) (EventOutco
 		return EventOutcome{Action: "credited"}, err
 	case EventFailed:
 		if o.Status == store.OrderPending || o.Status == store.OrderRequiresAction {
-			if err := s.cfg.Store.UpdateOrder(ctx, o.ID, store.OrderDeclined, "", "the payment failed or expired at "+ev.Provider); err != nil {
+			if err := s.cfg.Store.UpdateOrder(ctx, o.ID, store.OrderUpdate{Status: store.OrderDeclined, Detail: "the payment failed or expired at " + ev.Provider}); err != nil {
 				return EventOutcome{}, err
 			}
 		}

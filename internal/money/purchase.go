@@ -75,7 +75,7 @@ func (s *Service) Buy(ctx context.Context, req BuyRequest) (OrderResult, error) 
 	}
 	ch, err := prov.Charge(ctx, o, req.Card)
 	if err != nil {
-		_ = s.cfg.Store.UpdateOrder(ctx, o.ID, store.OrderDeclined, "", "provider error")
+		_ = s.cfg.Store.UpdateOrder(ctx, o.ID, store.OrderUpdate{Status: store.OrderDeclined, Detail: "provider error"})
 		return OrderResult{}, fmt.Errorf("charge with %s: %w", prov.ID(), err)
 	}
 	return s.settle(ctx, o, ch, "charge")
@@ -124,12 +124,12 @@ func (s *Service) settle(ctx context.Context, o store.Order, ch Charge, how stri
 			return OrderResult{}, err
 		}
 	case store.OrderDeclined:
-		if err := s.cfg.Store.UpdateOrder(ctx, o.ID, store.OrderDeclined, ch.Ref, ch.Message); err != nil {
+		if err := s.cfg.Store.UpdateOrder(ctx, o.ID, store.OrderUpdate{Status: store.OrderDeclined, Ref: ch.Ref, Detail: ch.Message}); err != nil {
 			return OrderResult{}, err
 		}
 		return OrderResult{}, refuse("card_declined", "%s", ch.Message)
 	default:
-		if err := s.cfg.Store.UpdateOrder(ctx, o.ID, ch.Status, ch.Ref, ch.Message); err != nil {
+		if err := s.cfg.Store.UpdateOrder(ctx, o.ID, store.OrderUpdate{Status: ch.Status, Ref: ch.Ref, Detail: ch.Message, CheckoutURL: ch.RedirectURL}); err != nil {
 			return OrderResult{}, err
 		}
 	}
@@ -137,9 +137,7 @@ func (s *Service) settle(ctx context.Context, o store.Order, ch Charge, how stri
 	if err != nil {
 		return OrderResult{}, err
 	}
-	res, err := s.orderResult(ctx, o, ch.Message)
-	res.RedirectURL = ch.RedirectURL
-	return res, err
+	return s.orderResult(ctx, o, ch.Message)
 }
 
 func (s *Service) orderResult(ctx context.Context, o store.Order, msg string) (OrderResult, error) {
@@ -147,10 +145,18 @@ func (s *Service) orderResult(ctx context.Context, o store.Order, msg string) (O
 	if err != nil {
 		return OrderResult{}, err
 	}
+	waiting := o.Status == store.OrderPending || o.Status == store.OrderRequiresAction
+	if msg == "" && waiting {
+		msg = o.Detail // the provider's instructions, as first given
+	}
 	if msg == "" {
 		msg = orderMessage(o)
 	}
-	return OrderResult{Order: o, Message: msg, Balance: w.Balance}, nil
+	res := OrderResult{Order: o, Message: msg, Balance: w.Balance}
+	if waiting {
+		res.RedirectURL = o.CheckoutURL // still the way to finish paying
+	}
+	return res, nil
 }
 
 func orderMessage(o store.Order) string {

@@ -180,6 +180,7 @@ type Order struct {
 	RequestHash string // fingerprint of the request that made it (idempotency)
 	Status      string
 	Detail      string
+	CheckoutURL string // the provider's hosted payment page, while the order waits on it
 	TxnID       string
 	CreatedAt   time.Time
 	UpdatedAt   time.Time
@@ -193,20 +194,20 @@ func (s *Store) CreateOrder(ctx context.Context, o Order) (Order, error) {
 	o.CreatedAt = s.now()
 	o.UpdatedAt = o.CreatedAt
 	_, err := s.db.ExecContext(ctx, `INSERT INTO payment_orders (`+orderColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13)`,
-		o.ID, o.UserID, o.PackID, o.Coins, o.Price, o.Currency, o.Provider, o.ProviderRef, o.RequestHash, o.Status, o.Detail, o.TxnID, toMillis(o.CreatedAt))
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14)`,
+		o.ID, o.UserID, o.PackID, o.Coins, o.Price, o.Currency, o.Provider, o.ProviderRef, o.RequestHash, o.Status, o.Detail, o.CheckoutURL, o.TxnID, toMillis(o.CreatedAt))
 	if err != nil {
 		return Order{}, fmt.Errorf("create order: %w", err)
 	}
 	return o, nil
 }
 
-const orderColumns = `id, user_id, pack_id, coins, price, currency, provider, provider_ref, request_hash, status, detail, txn_id, created_at, updated_at`
+const orderColumns = `id, user_id, pack_id, coins, price, currency, provider, provider_ref, request_hash, status, detail, checkout_url, txn_id, created_at, updated_at`
 
 func scanOrder(r rowScanner) (Order, error) {
 	var o Order
 	var c, u int64
-	err := r.Scan(&o.ID, &o.UserID, &o.PackID, &o.Coins, &o.Price, &o.Currency, &o.Provider, &o.ProviderRef, &o.RequestHash, &o.Status, &o.Detail, &o.TxnID, &c, &u)
+	err := r.Scan(&o.ID, &o.UserID, &o.PackID, &o.Coins, &o.Price, &o.Currency, &o.Provider, &o.ProviderRef, &o.RequestHash, &o.Status, &o.Detail, &o.CheckoutURL, &o.TxnID, &c, &u)
 	o.CreatedAt, o.UpdatedAt = fromMillis(c), fromMillis(u)
 	return o, err
 }
@@ -257,11 +258,20 @@ func (s *Store) Orders(ctx context.Context, status, userID string, limit int) ([
 	return out, rows.Err()
 }
 
-// UpdateOrder sets an order's status, ref and detail outside the ledger
-// (declines, confirmation steps).
-func (s *Store) UpdateOrder(ctx context.Context, id, status, ref, detail string) error {
+// OrderUpdate is an order's new state from its provider. An empty Ref
+// keeps the one stored.
+type OrderUpdate struct {
+	Status      string
+	Ref         string
+	Detail      string
+	CheckoutURL string
+}
+
+// UpdateOrder sets an order's status, ref, detail and checkout page
+// outside the ledger (declines, confirmation steps, hosted checkouts).
+func (s *Store) UpdateOrder(ctx context.Context, id string, u OrderUpdate) error {
 	res, err := s.db.ExecContext(ctx, `UPDATE payment_orders SET status = $2, provider_ref = CASE WHEN $3 = '' THEN provider_ref ELSE $3 END,
-		detail = $4, updated_at = $5 WHERE id = $1`, id, status, ref, detail, toMillis(s.now()))
+		detail = $4, checkout_url = $5, updated_at = $6 WHERE id = $1`, id, u.Status, u.Ref, u.Detail, u.CheckoutURL, toMillis(s.now()))
 	if err := affectedOne(res, err); err != nil {
 		return fmt.Errorf("order %s: %w", id, err)
 	}
@@ -285,7 +295,7 @@ func OrderTransition(id string, from []string, status, detail string, setTxn boo
 				args = append(args, f)
 				ph[i] = fmt.Sprintf("$%d", 7+i)
 			}
-			res, err := tx.ExecContext(ctx, `UPDATE payment_orders SET status = $2, detail = $3, updated_at = $4,
+			res, err := tx.ExecContext(ctx, `UPDATE payment_orders SET status = $2, detail = $3, updated_at = $4, checkout_url = '',
 				txn_id = CASE WHEN $6 = 1 THEN $5 ELSE txn_id END WHERE id = $1 AND status IN (`+strings.Join(ph, ", ")+`)`, args...)
 			if err := affectedOne(res, err); errors.Is(err, ErrNotFound) {
 				return fmt.Errorf("order %s is not %s: %w", id, strings.Join(from, " or "), ErrStateChanged)

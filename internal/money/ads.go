@@ -35,6 +35,7 @@ type AdStore interface {
 	RecentAdBreaks(ctx context.Context, since time.Time) ([]store.AdBreak, error)
 	SettingsWithPrefix(ctx context.Context, prefix string) (map[string]string, error)
 	ChannelBySlug(ctx context.Context, slug string) (store.Channel, error)
+	ClaimAdBreakEnd(ctx context.Context, id string, now time.Time) (bool, error)
 }
 
 // CreativeView is an ad creative as players show it.
@@ -327,18 +328,28 @@ func (s *Service) adLoop(ctx context.Context) {
 			return
 		case <-t.C:
 		}
-		s.refreshMarkers(ctx)
-		if err := s.EndBreaks(ctx); err != nil && ctx.Err() == nil {
-			s.log.Warn("money: ending ad breaks failed", "err", err)
-		}
-		s.announceEnds(ctx)
-		if n%10 == 0 {
-			s.runSchedules(ctx)
-		}
+		s.RunAdPass(ctx, n%10 == 0)
 	}
 }
 
-// announceEnds tells rooms that their break ended, once per break on this node.
+// RunAdPass is one tick of the ad clock, which Start runs every second
+// (schedules every tenth): it refreshes playlist markers, credits the
+// breaks whose impressions are in, announces ended breaks and, with
+// schedules, starts the scheduled breaks that are due. Every node may run
+// it at once: each break starts, ends and is paid once.
+func (s *Service) RunAdPass(ctx context.Context, schedules bool) {
+	s.refreshMarkers(ctx)
+	if err := s.EndBreaks(ctx); err != nil && ctx.Err() == nil {
+		s.log.Warn("money: ending ad breaks failed", "err", err)
+	}
+	s.announceEnds(ctx)
+	if schedules {
+		s.runSchedules(ctx)
+	}
+}
+
+// announceEnds tells rooms that their break ended. The store's claim
+// makes it once per break, across restarts and nodes.
 func (s *Service) announceEnds(ctx context.Context) {
 	as, ok := s.cfg.Store.(AdStore)
 	if !ok {
@@ -350,14 +361,15 @@ func (s *Service) announceEnds(ctx context.Context) {
 		return
 	}
 	for _, b := range bs {
-		if now.Before(b.EndsAt) {
+		if now.Before(b.EndsAt) || b.EndAnnounced {
 			continue
 		}
-		s.mu.Lock()
-		done := s.endAnnounced[b.ID]
-		s.endAnnounced[b.ID] = true
-		s.mu.Unlock()
-		if done {
+		mine, err := as.ClaimAdBreakEnd(ctx, b.ID, now)
+		if err != nil {
+			s.log.Warn("money: ad break end not claimed", "break", b.ID, "err", err)
+			continue
+		}
+		if !mine {
 			continue
 		}
 		ch, err := s.cfg.Store.ChannelByID(ctx, b.ChannelID)
@@ -366,9 +378,4 @@ func (s *Service) announceEnds(ctx context.Context) {
 		}
 		s.announce(ctx, ch, realtime.Announcement{Kind: realtime.KindAdEnd, Ad: map[string]string{"id": b.ID}})
 	}
-	s.mu.Lock()
-	if len(s.endAnnounced) > 1000 {
-		s.endAnnounced = map[string]bool{}
-	}
-	s.mu.Unlock()
 }

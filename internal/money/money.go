@@ -181,11 +181,10 @@ type Service struct {
 	cancel    context.CancelFunc
 	wg        sync.WaitGroup
 
-	mu           sync.Mutex
-	settings     Settings
-	loadedAt     time.Time
-	marked       map[string]bool // channels whose playlists carry markers
-	endAnnounced map[string]bool // ad breaks whose end this node announced
+	mu       sync.Mutex
+	settings Settings
+	loadedAt time.Time
+	marked   map[string]bool // channels whose playlists carry markers
 
 	giftMu sync.Mutex
 	gifts  map[string]cachedGift
@@ -209,7 +208,7 @@ func New(cfg Config) (*Service, error) {
 		cfg.Now = time.Now
 	}
 	s := &Service{cfg: cfg, log: cfg.Logger, providers: map[string]Provider{}, in: make(chan *pending, 4096),
-		marked: map[string]bool{}, endAnnounced: map[string]bool{}, gifts: map[string]cachedGift{}}
+		marked: map[string]bool{}, gifts: map[string]cachedGift{}}
 	for _, p := range cfg.Providers {
 		s.providers[p.ID()] = p
 	}

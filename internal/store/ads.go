@@ -107,23 +107,33 @@ type AdBreak struct {
 	Credited    int64
 	State       string
 	CreatedAt   time.Time
+	// EndAnnounced: a node has claimed telling the room the break ended.
+	EndAnnounced bool
 }
 
-const breakColumns = `id, channel_id, broadcast_id, creative_id, cpm, splice_id, starts_at, ends_at, impressions, credited, state, created_at`
+const breakColumns = `id, channel_id, broadcast_id, creative_id, cpm, splice_id, starts_at, ends_at, impressions, credited, state, created_at, end_announced`
 
 func scanBreak(r rowScanner) (AdBreak, error) {
 	var b AdBreak
-	var st, en, at int64
-	err := r.Scan(&b.ID, &b.ChannelID, &b.BroadcastID, &b.CreativeID, &b.CPM, &b.SpliceID, &st, &en, &b.Impressions, &b.Credited, &b.State, &at)
+	var st, en, at, announced int64
+	err := r.Scan(&b.ID, &b.ChannelID, &b.BroadcastID, &b.CreativeID, &b.CPM, &b.SpliceID, &st, &en, &b.Impressions, &b.Credited, &b.State, &at, &announced)
 	b.StartsAt, b.EndsAt, b.CreatedAt = fromMillis(st), fromMillis(en), fromMillis(at)
+	b.EndAnnounced = announced == 1
 	return b, err
 }
 
 // StartAdBreak stores a running break, unless the channel has one running
-// (ErrExists).
+// (ErrExists). Two nodes starting one channel's break at once (two
+// schedulers, a double click) store one.
 func (s *Store) StartAdBreak(ctx context.Context, b AdBreak) (AdBreak, error) {
 	b.ID, b.CreatedAt, b.State = newID("brk"), s.now(), BreakRunning
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		// A no-op write locks the channel's row until commit on PostgreSQL,
+		// so a concurrent start waits and then counts this break (SQLite
+		// serialises writers already).
+		if err := affectedOne(tx.ExecContext(ctx, `UPDATE channels SET created_at = created_at WHERE id = $1`, b.ChannelID)); err != nil {
+			return fmt.Errorf("channel %s: %w", b.ChannelID, err)
+		}
 		var n int
 		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM ad_breaks WHERE channel_id = $1 AND state = 'running' AND ends_at > $2`,
 			b.ChannelID, toMillis(b.CreatedAt)).Scan(&n); err != nil {
@@ -135,7 +145,7 @@ func (s *Store) StartAdBreak(ctx context.Context, b AdBreak) (AdBreak, error) {
 		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(splice_id), 0) + 1 FROM ad_breaks`).Scan(&b.SpliceID); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO ad_breaks (`+breakColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, 0, $9, $10)`,
+		_, err := tx.ExecContext(ctx, `INSERT INTO ad_breaks (`+breakColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, 0, $9, $10, 0)`,
 			b.ID, b.ChannelID, b.BroadcastID, b.CreativeID, b.CPM, b.SpliceID, toMillis(b.StartsAt), toMillis(b.EndsAt), b.State, toMillis(b.CreatedAt))
 		return err
 	})
@@ -200,6 +210,21 @@ func (s *Store) EndAdBreakEarly(ctx context.Context, id string, t time.Time) err
 		return fmt.Errorf("end ad break: %w", err)
 	}
 	return nil
+}
+
+// ClaimAdBreakEnd reports whether this caller is the one to announce that
+// the break ended: the first claim of an ended break wins, every later
+// one (another node, the next tick) gets false.
+// now is the caller's clock: a break that has not ended by it stays
+// unclaimed.
+func (s *Store) ClaimAdBreakEnd(ctx context.Context, id string, now time.Time) (bool, error) {
+	res, err := s.db.ExecContext(ctx, `UPDATE ad_breaks SET end_announced = 1 WHERE id = $1 AND end_announced = 0 AND ends_at <= $2`, id, toMillis(now))
+	if err := affectedOne(res, err); errors.Is(err, ErrNotFound) {
+		return false, nil
+	} else if err != nil {
+		return false, fmt.Errorf("claim ad break end: %w", err)
+	}
+	return true, nil
 }
 
 // AddImpression counts a viewer once per break while it runs; it reports

@@ -20,13 +20,8 @@ import (
 // is announced ended once, even after a restart, and pays the creator
 // floor(impressions × CPM / 1000) coins once, split by the ad share.
 func TestAdBreakStartsEndsAndPaysOnceAcrossNodes(t *testing.T) {
-	engines(t, func(t *testing.T, dsn string) {
+	engines(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
-		st, err := store.Open(ctx, dsn, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer st.Close()
 		t0 := time.Now().Truncate(time.Second)
 		clock := t0
 		now := func() time.Time { return clock }

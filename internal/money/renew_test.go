@@ -15,8 +15,18 @@ import (
 	"github.com/livehouse/livehouse/internal/store"
 )
 
-func engines(t *testing.T, fn func(t *testing.T, dsn string)) {
-	t.Run("sqlite", func(t *testing.T) { fn(t, filepath.Join(t.TempDir(), "livehouse.db")) })
+// engines runs fn against a fresh store on SQLite and, when
+// LIVEHOUSE_TEST_POSTGRES_URL is set, on PostgreSQL.
+func engines(t *testing.T, fn func(t *testing.T, st *store.Store)) {
+	run := func(t *testing.T, dsn string) {
+		st, err := store.Open(context.Background(), dsn, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st.Close()
+		fn(t, st)
+	}
+	t.Run("sqlite", func(t *testing.T) { run(t, filepath.Join(t.TempDir(), "livehouse.db")) })
 	t.Run("postgres", func(t *testing.T) {
 		base := os.Getenv("LIVEHOUSE_TEST_POSTGRES_URL")
 		if base == "" {
@@ -27,7 +37,7 @@ func engines(t *testing.T, fn func(t *testing.T, dsn string)) {
 			t.Fatal(err)
 		}
 		t.Cleanup(drop)
-		fn(t, dsn)
+		run(t, dsn)
 	})
 }
 
@@ -35,13 +45,8 @@ func engines(t *testing.T, fn func(t *testing.T, dsn string)) {
 // the cancelled and the unpaid ones, and two schedulers running the same
 // pass at once (a restart, or a second node) never charge a period twice.
 func TestRenewalsChargeEachPeriodOnceAcrossRestartsAndNodes(t *testing.T) {
-	engines(t, func(t *testing.T, dsn string) {
+	engines(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
-		st, err := store.Open(ctx, dsn, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer st.Close()
 		t0 := time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
 		clock := t0
 		newService := func() *money.Service {

@@ -49,6 +49,7 @@ type originOptions struct {
 	width, height int
 	renditions    string
 	profiles      string
+	baseline      string // nginx binary for the side-by-side static baseline, or ""
 }
 
 func parseOriginFlags(args []string, out io.Writer) (originOptions, error) {
@@ -66,8 +67,13 @@ func parseOriginFlags(args []string, out io.Writer) (originOptions, error) {
 		"renditions whose parts and segments are measured: names, or top and bottom of the ladder")
 	fs.StringVar(&o.profiles, "profiles", "",
 		"directory for CPU profiles of the server during each first wrk run, and a heap profile while requests are held")
+	fs.StringVar(&o.baseline, "baseline", "nginx",
+		"nginx binary that serves the same part and segment bytes from a file, run side by side (none skips)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
+	}
+	if o.baseline == "none" {
+		o.baseline = ""
 	}
 	for _, c := range strings.Split(*conns, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(c))
@@ -113,11 +119,22 @@ func Origin(ctx context.Context, args []string, out io.Writer) error {
 			return fmt.Errorf("bench origin: bash holds the client sockets of -blocked: %w", err)
 		}
 	}
+	if o.baseline != "" {
+		if o.baseline, err = exec.LookPath(o.baseline); err != nil {
+			return fmt.Errorf("bench origin: the static baseline needs nginx (apt-get install nginx, or -baseline none): %w", err)
+		}
+	}
 	live, err := startOriginStream(ctx, o)
 	if err != nil {
 		return err
 	}
 	defer live.close()
+	if o.baseline != "" {
+		// As many workers as the server has cores to use.
+		if live.nginx, err = startStaticNginx(ctx, o.baseline, runtime.GOMAXPROCS(0)); err != nil {
+			return err
+		}
+	}
 
 	fmt.Fprintf(out, "# livehouse bench origin %s\n\n", strings.Join(args, " "))
 	fmt.Fprintf(out, "machine: %d CPUs, %s/%s, %s, load average %s at start; wrk and the server share the CPUs\n",
@@ -162,6 +179,9 @@ type originStream struct {
 	// profileDir receives a heap profile while the blocking requests are
 	// held, when set.
 	profileDir string
+	// nginx serves copies of the measured parts and segments as the
+	// side-by-side baseline, when set.
+	nginx *staticNginx
 }
 
 func startOriginStream(ctx context.Context, o originOptions) (*originStream, error) {
@@ -226,6 +246,9 @@ func (s *originStream) close() {
 	}
 	if s.srv != nil {
 		s.srv.Close()
+	}
+	if s.nginx != nil {
+		s.nginx.close()
 	}
 	s.client.CloseIdleConnections()
 	os.RemoveAll(s.dir)
@@ -296,6 +319,9 @@ type originRow struct {
 	conns  int
 	size   int
 	runs   []wrkResult
+	// nginx holds the baseline's runs on the same bytes, each made right
+	// after the run of the same index.
+	nginx []wrkResult
 }
 
 func (s *originStream) throughput(ctx context.Context, o originOptions, wrk string, progress io.Writer) ([]originRow, error) {
@@ -308,11 +334,11 @@ func (s *originStream) throughput(ctx context.Context, o originOptions, wrk stri
 		for _, c := range o.conns {
 			row := originRow{target: t, conns: c}
 			for run := range o.runs {
-				url, size, err := s.pickURL(ctx, t)
+				url, body, err := s.pickURL(ctx, t)
 				if err != nil {
 					return nil, err
 				}
-				row.size = size
+				row.size = len(body)
 				var profile string
 				if o.profiles != "" && run == 0 {
 					profile = filepath.Join(o.profiles, fmt.Sprintf("origin-%s-%s-c%d.pprof", t.kind, t.rendition, c))
@@ -326,6 +352,15 @@ func (s *originStream) throughput(ctx context.Context, o originOptions, wrk stri
 				}
 				fmt.Fprintf(progress, "  %s %s -c%d run %d: %.0f req/s\n", t.kind, t.rendition, c, run+1, res.rps)
 				row.runs = append(row.runs, res)
+				if s.nginx == nil || t.kind == "playlist" {
+					continue
+				}
+				base, err := s.nginxRun(ctx, o, wrk, c, t, body)
+				if err != nil {
+					return nil, err
+				}
+				fmt.Fprintf(progress, "  %s %s -c%d run %d, nginx static baseline: %.0f req/s\n", t.kind, t.rendition, c, run+1, base.rps)
+				row.nginx = append(row.nginx, base)
 			}
 			rows = append(rows, row)
 		}
@@ -334,22 +369,44 @@ func (s *originStream) throughput(ctx context.Context, o originOptions, wrk stri
 }
 
 // pickURL names a URL of target that exists now and stays for a run, and
-// returns its size.
-func (s *originStream) pickURL(ctx context.Context, t originTarget) (string, int, error) {
+// returns its body.
+func (s *originStream) pickURL(ctx context.Context, t originTarget) (string, []byte, error) {
 	dir := s.base + t.rendition + "/"
 	code, _, body, err := livetest.Get(ctx, s.client, dir+"index.m3u8")
 	if err != nil || code != http.StatusOK {
-		return "", 0, fmt.Errorf("bench origin: playlist of %s: %d %v", t.rendition, code, err)
+		return "", nil, fmt.Errorf("bench origin: playlist of %s: %d %v", t.rendition, code, err)
 	}
 	name, ok := t.pick(string(body))
 	if !ok {
-		return "", 0, fmt.Errorf("bench origin: no %s in the playlist of %s:\n%s", t.kind, t.rendition, body)
+		return "", nil, fmt.Errorf("bench origin: no %s in the playlist of %s:\n%s", t.kind, t.rendition, body)
 	}
 	code, _, body, err = livetest.Get(ctx, s.client, dir+name)
 	if err != nil || code != http.StatusOK {
-		return "", 0, fmt.Errorf("bench origin: %s: %d %v", dir+name, code, err)
+		return "", nil, fmt.Errorf("bench origin: %s: %d %v", dir+name, code, err)
 	}
-	return dir + name, len(body), nil
+	return dir + name, body, nil
+}
+
+// nginxRun has nginx serve body from a file and runs wrk against it with
+// the settings of the Livehouse run it follows, while the stream stays live.
+func (s *originStream) nginxRun(ctx context.Context, o originOptions, wrk string, conns int, t originTarget, body []byte) (wrkResult, error) {
+	url, err := s.nginx.put(t.kind+"-"+t.rendition+".m4s", body)
+	if err != nil {
+		return wrkResult{}, err
+	}
+	code, _, got, err := livetest.Get(ctx, s.client, url)
+	if err != nil || code != http.StatusOK || !bytes.Equal(got, body) {
+		return wrkResult{}, fmt.Errorf("bench origin: nginx baseline %s: %d %v (%d of %d bytes)", url, code, err, len(got), len(body))
+	}
+	res, err := runWrk(ctx, wrk, o.threads, conns, o.duration, url, "")
+	if err != nil {
+		return res, err
+	}
+	if res.non2xx > 0 {
+		return res, fmt.Errorf("bench origin: wrk %s: %d non-2xx responses", url, res.non2xx)
+	}
+	res.cpu = 0 // runWrk measured this process, not nginx
+	return res, nil
 }
 
 // wrkResult is what one wrk run reports.
@@ -455,6 +512,36 @@ func writeThroughput(out io.Writer, o originOptions, rows []originRow) {
 		fmt.Fprintf(out, "| %s | %s | %s | %d | %.0f | %s | %s | %s | %s | %d | %.2f cores | %.0f | %s |\n",
 			r.target.kind, r.target.rendition, originBytes(r.size), r.conns, m.rps, strings.Join(all, ", "),
 			m.transfer, m.p50, m.p99, m.errors, m.cpu, m.rps/max(m.cpu, 0.01), target)
+	}
+	writeBaseline(out, rows)
+}
+
+// writeBaseline sets each part and segment beside nginx serving the same
+// bytes from a file with sendfile, measured in alternating runs: the
+// machine's cost of moving those bytes, apart from anything Livehouse does.
+func writeBaseline(out io.Writer, rows []originRow) {
+	var with []originRow
+	for _, r := range rows {
+		if len(r.nginx) > 0 {
+			with = append(with, r)
+		}
+	}
+	if len(with) == 0 {
+		return
+	}
+	fmt.Fprintln(out, "\nSide by side: nginx (static file, sendfile, as many workers as the server has cores) serving the same bytes, each run right after Livehouse's")
+	fmt.Fprintln(out)
+	fmt.Fprintln(out, "| request | rendition | size | wrk -c | Livehouse req/s (median) | nginx req/s (median) | nginx all runs | nginx transfer/s | Livehouse ÷ nginx |")
+	fmt.Fprintln(out, "|---|---|---:|---:|---:|---:|---|---:|---:|")
+	for _, r := range with {
+		m, n := medianRun(r.runs), medianRun(r.nginx)
+		var all []string
+		for _, run := range r.nginx {
+			all = append(all, strconv.FormatFloat(run.rps, 'f', 0, 64))
+		}
+		fmt.Fprintf(out, "| %s | %s | %s | %d | %.0f | %.0f | %s | %s | %.2f× |\n",
+			r.target.kind, r.target.rendition, originBytes(r.size), r.conns, m.rps, n.rps,
+			strings.Join(all, ", "), n.transfer, m.rps/max(n.rps, 1))
 	}
 }
 

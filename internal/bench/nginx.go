@@ -1,0 +1,141 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// staticNginxConf serves a directory of files the way a tuned static file
+// server does: sendfile, keep-alive without a request cap, no access log. It
+// is the origin benchmark's baseline for the cost of moving a part's bytes
+// on this machine, apart from anything Livehouse does.
+const staticNginxConf = `daemon off;
+master_process on;
+worker_processes {{workers}};
+pid {{dir}}/nginx.pid;
+error_log {{dir}}/error.log warn;
+events { worker_connections 4096; }
+http {
+    access_log off;
+    sendfile on;
+    tcp_nopush on;
+    tcp_nodelay on;
+    keepalive_requests 1000000;
+    keepalive_timeout 60s;
+    open_file_cache max=64 inactive=60s;
+    client_body_temp_path {{dir}}/client_body;
+    proxy_temp_path {{dir}}/proxy_temp;
+    fastcgi_temp_path {{dir}}/fastcgi_temp;
+    uwsgi_temp_path {{dir}}/uwsgi_temp;
+    scgi_temp_path {{dir}}/scgi_temp;
+    types { video/mp4 m4s; application/vnd.apple.mpegurl m3u8; }
+    server {
+        listen {{listen}};
+        root {{dir}}/files;
+    }
+}
+`
+
+// staticNginx is an nginx child process serving files from a directory.
+type staticNginx struct {
+	URL   string
+	dir   string
+	cmd   *exec.Cmd
+	done  chan error
+	files int
+}
+
+// startStaticNginx starts nginx with workers worker processes, serving an
+// empty directory; put adds files to it.
+func startStaticNginx(ctx context.Context, bin string, workers int) (*staticNginx, error) {
+	dir, err := os.MkdirTemp("", "livehouse-bench-nginx-")
+	if err != nil {
+		return nil, err
+	}
+	// The workers run as an unprivileged user and must reach the files.
+	if err := os.Chmod(dir, 0o755); err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	if err := os.Mkdir(filepath.Join(dir, "files"), 0o755); err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	listen := l.Addr().String()
+	l.Close()
+	conf := strings.NewReplacer("{{dir}}", dir, "{{listen}}", listen,
+		"{{workers}}", fmt.Sprint(workers)).Replace(staticNginxConf)
+	confPath := filepath.Join(dir, "nginx.conf")
+	if err := os.WriteFile(confPath, []byte(conf), 0o644); err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	var stderr bytes.Buffer
+	cmd := exec.CommandContext(ctx, bin, "-p", dir, "-c", confPath, "-e", filepath.Join(dir, "error.log"))
+	cmd.Stdout, cmd.Stderr = &stderr, &stderr
+	// The master stops its workers on SIGTERM; a kill would orphan them.
+	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
+	cmd.WaitDelay = 5 * time.Second
+	if err := cmd.Start(); err != nil {
+		os.RemoveAll(dir)
+		return nil, fmt.Errorf("bench origin: start nginx: %w", err)
+	}
+	n := &staticNginx{URL: "http://" + listen, dir: dir, cmd: cmd, done: make(chan error, 1)}
+	go func() { n.done <- cmd.Wait() }()
+	for deadline := time.Now().Add(5 * time.Second); ; {
+		c, err := net.DialTimeout("tcp", listen, 100*time.Millisecond)
+		if err == nil {
+			c.Close()
+			return n, nil
+		}
+		select {
+		case err := <-n.done:
+			n.done <- err
+			n.close()
+			return nil, fmt.Errorf("bench origin: nginx exited at start: %v: %s", err, stderr.String())
+		case <-time.After(20 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			n.close()
+			return nil, fmt.Errorf("bench origin: nginx did not listen on %s: %s", listen, stderr.String())
+		}
+	}
+}
+
+// put writes a new file for nginx to serve and returns its URL. Each file
+// gets a new name: rewriting one in place could cut short a response that
+// nginx's open file cache still serves from it.
+func (n *staticNginx) put(name string, body []byte) (string, error) {
+	n.files++
+	name = fmt.Sprintf("%d-%s", n.files, name)
+	if err := os.WriteFile(filepath.Join(n.dir, "files", name), body, 0o644); err != nil {
+		return "", err
+	}
+	return n.URL + "/" + name, nil
+}
+
+func (n *staticNginx) close() {
+	if n.cmd.Process != nil {
+		_ = n.cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-n.done:
+		case <-time.After(5 * time.Second):
+			_ = n.cmd.Process.Kill()
+			<-n.done
+		}
+	}
+	os.RemoveAll(n.dir)
+}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -125,6 +126,57 @@ func (n *staticNginx) put(name string, body []byte) (string, error) {
 		return "", err
 	}
 	return n.URL + "/" + name, nil
+}
+
+// cpu is the CPU time nginx's master and workers have used, read from
+// /proc (in clock ticks of 10 ms, Linux's USER_HZ).
+func (n *staticNginx) cpu() time.Duration {
+	if n.cmd.Process == nil {
+		return 0
+	}
+	master := n.cmd.Process.Pid
+	pids := []int{master}
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return 0
+	}
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil || pid == master {
+			continue
+		}
+		if ppid, _, ok := procStat(pid); ok && ppid == master {
+			pids = append(pids, pid)
+		}
+	}
+	var ticks int64
+	for _, pid := range pids {
+		if _, t, ok := procStat(pid); ok {
+			ticks += t
+		}
+	}
+	return time.Duration(ticks) * 10 * time.Millisecond
+}
+
+// procStat returns a process's parent and its user plus system CPU ticks.
+func procStat(pid int) (ppid int, ticks int64, ok bool) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, 0, false
+	}
+	// The command name is in parentheses and may hold spaces.
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return 0, 0, false
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 13 { // state ppid ... utime(12) stime(13)
+		return 0, 0, false
+	}
+	ppid, _ = strconv.Atoi(f[1])
+	ut, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	return ppid, ut + st, true
 }
 
 func (n *staticNginx) close() {

@@ -398,6 +398,7 @@ func (s *originStream) nginxRun(ctx context.Context, o originOptions, wrk string
 	if err != nil || code != http.StatusOK || !bytes.Equal(got, body) {
 		return wrkResult{}, fmt.Errorf("bench origin: nginx baseline %s: %d %v (%d of %d bytes)", url, code, err, len(got), len(body))
 	}
+	cpu0, t0 := s.nginx.cpu(), time.Now()
 	res, err := runWrk(ctx, wrk, o.threads, conns, o.duration, url, "")
 	if err != nil {
 		return res, err
@@ -405,7 +406,7 @@ func (s *originStream) nginxRun(ctx context.Context, o originOptions, wrk string
 	if res.non2xx > 0 {
 		return res, fmt.Errorf("bench origin: wrk %s: %d non-2xx responses", url, res.non2xx)
 	}
-	res.cpu = 0 // runWrk measured this process, not nginx
+	res.cpu = (s.nginx.cpu() - cpu0).Seconds() / time.Since(t0).Seconds() // nginx's, not this process's
 	return res, nil
 }
 
@@ -531,17 +532,18 @@ func writeBaseline(out io.Writer, rows []originRow) {
 	}
 	fmt.Fprintln(out, "\nSide by side: nginx (static file, sendfile, as many workers as the server has cores) serving the same bytes, each run right after Livehouse's")
 	fmt.Fprintln(out)
-	fmt.Fprintln(out, "| request | rendition | size | wrk -c | Livehouse req/s (median) | nginx req/s (median) | nginx all runs | nginx transfer/s | Livehouse ÷ nginx |")
-	fmt.Fprintln(out, "|---|---|---:|---:|---:|---:|---|---:|---:|")
+	fmt.Fprintln(out, "| request | rendition | size | wrk -c | Livehouse req/s (median) | nginx req/s (median) | nginx all runs | nginx transfer/s | Livehouse ÷ nginx | Livehouse req/s per core | nginx req/s per core | per core, Livehouse ÷ nginx |")
+	fmt.Fprintln(out, "|---|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|")
 	for _, r := range with {
 		m, n := medianRun(r.runs), medianRun(r.nginx)
 		var all []string
 		for _, run := range r.nginx {
 			all = append(all, strconv.FormatFloat(run.rps, 'f', 0, 64))
 		}
-		fmt.Fprintf(out, "| %s | %s | %s | %d | %.0f | %.0f | %s | %s | %.2f× |\n",
+		lc, nc := m.rps/max(m.cpu, 0.01), n.rps/max(n.cpu, 0.01)
+		fmt.Fprintf(out, "| %s | %s | %s | %d | %.0f | %.0f | %s | %s | %.2f× | %.0f | %.0f | %.2f× |\n",
 			r.target.kind, r.target.rendition, originBytes(r.size), r.conns, m.rps, n.rps,
-			strings.Join(all, ", "), n.transfer, m.rps/max(n.rps, 1))
+			strings.Join(all, ", "), n.transfer, m.rps/max(n.rps, 1), lc, nc, lc/max(nc, 1))
 	}
 }
 

@@ -93,8 +93,12 @@ func newTestLadder(t *testing.T, names ...string) *Ladder {
 func serve(t *testing.T, l *Ladder) *httptest.Server {
 	t.Helper()
 	o := NewOrigin(nil)
+	t.Cleanup(o.Close)
 	o.Publish("chan", l)
-	srv := httptest.NewServer(o)
+	// As the real server does: media goes out with sendfile where it can.
+	srv := httptest.NewUnstartedServer(o)
+	srv.Config.ConnContext = ConnContext
+	srv.Start()
 	t.Cleanup(srv.Close)
 	return srv
 }

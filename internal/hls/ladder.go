@@ -73,6 +73,14 @@ func (l *Ladder) Rendition(name string) *Rendition {
 	return nil
 }
 
+// Release frees the memory files that hold the ladder's media. Its
+// playlists and media stay servable, from memory, until it is dropped.
+func (l *Ladder) Release() {
+	for _, r := range l.renditions {
+		r.release()
+	}
+}
+
 // End ends every rendition with EXT-X-ENDLIST.
 func (l *Ladder) End() {
 	for _, r := range l.renditions {

@@ -46,6 +46,7 @@ type Origin struct {
 	mu      sync.RWMutex
 	live    map[string]*Ladder
 	ladders map[string]*originEntry
+	timers  map[*time.Timer]struct{} // expiries of ended ladders
 }
 
 // NewOrigin returns an empty origin.
@@ -53,7 +54,8 @@ func NewOrigin(logger *slog.Logger) *Origin {
 	if logger == nil {
 		logger = slog.Default()
 	}
-	return &Origin{log: logger, live: map[string]*Ladder{}, ladders: map[string]*originEntry{}}
+	return &Origin{log: logger, live: map[string]*Ladder{}, ladders: map[string]*originEntry{},
+		timers: map[*time.Timer]struct{}{}}
 }
 
 // Publish makes l the live ladder of slug.
@@ -61,11 +63,7 @@ func (o *Origin) Publish(slug string, l *Ladder) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	now := time.Now()
-	for id, e := range o.ladders {
-		if !e.expires.IsZero() && now.After(e.expires) {
-			delete(o.ladders, id)
-		}
-	}
+	o.expireLocked(now)
 	o.live[slug] = l
 	o.ladders[l.id] = &originEntry{slug: slug, ladder: l}
 }
@@ -79,6 +77,41 @@ func (o *Origin) Unpublish(slug string, l *Ladder) {
 	}
 	if e, ok := o.ladders[l.id]; ok {
 		e.expires = time.Now().Add(endedLinger)
+		// Expire it on time even if no other broadcast starts meanwhile,
+		// so its memory files are released.
+		var t *time.Timer
+		t = time.AfterFunc(endedLinger+time.Second, func() {
+			o.mu.Lock()
+			defer o.mu.Unlock()
+			delete(o.timers, t)
+			o.expireLocked(time.Now())
+		})
+		o.timers[t] = struct{}{}
+	}
+}
+
+// Close drops every ladder and frees the memory files that hold its media.
+func (o *Origin) Close() {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for t := range o.timers {
+		t.Stop()
+	}
+	clear(o.timers)
+	for id, e := range o.ladders {
+		delete(o.ladders, id)
+		e.ladder.Release()
+	}
+	clear(o.live)
+}
+
+// expireLocked drops ended ladders whose linger is over.
+func (o *Origin) expireLocked(now time.Time) {
+	for id, e := range o.ladders {
+		if !e.expires.IsZero() && now.After(e.expires) {
+			delete(o.ladders, id)
+			e.ladder.Release()
+		}
 	}
 }
 
@@ -274,10 +307,11 @@ func (rend *Rendition) lastMSNLocked() (uint64, bool) {
 }
 
 func (rend *Rendition) servePart(w http.ResponseWriter, r *http.Request, msn uint64, p int) {
-	var data []byte
+	var pt *part
+	var b *blob
 	find := func() bool {
 		if s := rend.segmentLocked(msn); s != nil && p < len(s.parts) {
-			data = s.parts[p].data
+			pt, b = s.parts[p], s.blob
 			return true
 		}
 		return false
@@ -298,7 +332,33 @@ func (rend *Rendition) servePart(w http.ResponseWriter, r *http.Request, msn uin
 		httpError(w, http.StatusNotFound, cacheNotYet, "part not available")
 		return
 	}
-	writeBody(w, http.StatusOK, contentTypeMP4, cacheImmutable, data)
+	if rend.sendBlob(w, r, b, pt.off, int64(len(pt.data)), pt.data) {
+		return
+	}
+	writeBody(w, http.StatusOK, contentTypeMP4, cacheImmutable, pt.data)
+}
+
+// sendBlob serves n bytes of b from off with sendfile when the connection
+// allows it, and reports whether it did. head is the range's first bytes.
+func (rend *Rendition) sendBlob(w http.ResponseWriter, r *http.Request, b *blob, off, n int64, head []byte) bool {
+	if b == nil || n == 0 {
+		return false
+	}
+	raw, ok := canSendfile(w, r)
+	if !ok {
+		return false
+	}
+	// Reopen the memfd under the read lock: eviction closes it under the
+	// write lock, so its descriptor cannot be reused meanwhile.
+	rend.mu.RLock()
+	f, err := b.reader()
+	rend.mu.RUnlock()
+	if err != nil {
+		return false
+	}
+	sent := sendBlob(w, raw, f, off, n, head)
+	b.put(f)
+	return sent
 }
 
 // isNextPartLocked reports whether part p of msn is the part being built.
@@ -317,10 +377,11 @@ func (rend *Rendition) serveSegment(w http.ResponseWriter, r *http.Request, msn 
 	var parts []*part
 	var size int
 	var gap bool
+	var b *blob
 	find := func() bool {
 		s := rend.segmentLocked(msn)
 		if s != nil && s.complete {
-			parts, size, gap = s.parts, s.size, s.gap
+			parts, size, gap, b = s.parts, s.size, s.gap, s.blob
 			return true
 		}
 		return s == nil
@@ -338,7 +399,11 @@ func (rend *Rendition) serveSegment(w http.ResponseWriter, r *http.Request, msn 
 		httpError(w, http.StatusNotFound, cacheNotYet, "segment not available")
 		return
 	}
-	// A segment is its parts back to back; write them with one writev.
+	// A segment is its parts back to back: all of its blob, or the parts
+	// written from memory with one writev.
+	if rend.sendBlob(w, r, b, 0, int64(size), parts[0].data) { // a listed segment has parts
+		return
+	}
 	bufs := make(net.Buffers, len(parts))
 	for i, p := range parts {
 		bufs[i] = p.data

@@ -24,6 +24,7 @@ const (
 
 type part struct {
 	data        []byte
+	off         int64 // offset of data in the segment's blob
 	duration    time.Duration
 	independent bool
 }
@@ -39,6 +40,7 @@ type segment struct {
 	duration      time.Duration
 	size          int // bytes of all parts; the segment is served as its parts in order
 	frames        int
+	blob          *blob // the parts back to back in a memfd, or nil: serve from data
 }
 
 // position is the newest part of a rendition, for rendition reports.
@@ -69,6 +71,8 @@ type Rendition struct {
 	target   int       // EXT-X-TARGETDURATION in seconds
 
 	last atomic.Pointer[position]
+
+	blobWarned atomic.Bool // memfds unavailable was logged
 
 	w writer // owned by the writing goroutine
 }
@@ -267,11 +271,15 @@ func (r *Rendition) segmentStart(u *media.Unit) (uint64, time.Time, bool) {
 
 func (r *Rendition) openSegment(msn uint64, pdt time.Time, u *media.Unit) {
 	w := &r.w
+	b, err := newBlob()
+	if err != nil && !r.blobWarned.Swap(true) {
+		r.log.Warn("cannot keep segments in memory files; serving media without sendfile", "err", err)
+	}
 	r.mu.Lock()
 	if w.hasMSN && msn > w.nextMSN {
 		r.addGapsLocked(w.nextMSN, msn)
 	}
-	w.seg = &segment{msn: msn, initID: w.initID, discontinuity: w.pendingDisc, pdt: pdt}
+	w.seg = &segment{msn: msn, initID: w.initID, discontinuity: w.pendingDisc, pdt: pdt, blob: b}
 	w.pendingDisc = false
 	r.segments = append(r.segments, w.seg)
 	r.mu.Unlock()
@@ -342,7 +350,16 @@ func (r *Rendition) closePart() {
 		duration:    time.Duration(dur * int64(time.Second) / media.VideoClockRate),
 		independent: independent,
 	}
+	var blobErr error
+	if w.seg.blob != nil {
+		pt.off, blobErr = w.seg.blob.append(pt.data)
+	}
 	r.mu.Lock()
+	if blobErr != nil {
+		r.log.Warn("cannot write part to its memory file; serving this segment from memory", "err", blobErr)
+		w.seg.blob.close()
+		w.seg.blob = nil
+	}
 	w.seg.parts = append(w.seg.parts, pt)
 	w.seg.frames += frames
 	r.last.Store(&position{msn: w.seg.msn, part: len(w.seg.parts) - 1, ok: true})
@@ -384,6 +401,8 @@ func (r *Rendition) closeSegment() {
 	if len(seg.parts) == 0 {
 		// Nothing was produced: drop the empty segment rather than list it.
 		r.segments = r.segments[:len(r.segments)-1]
+		seg.blob.close()
+		seg.blob = nil
 		w.nextMSN = seg.msn
 		w.pendingDisc = w.pendingDisc || seg.discontinuity
 	}
@@ -405,6 +424,7 @@ func (r *Rendition) trimLocked() {
 		}
 	}
 	for complete > r.cfg.SegmentCount {
+		r.segments[0].blob.close()
 		r.segments = r.segments[1:]
 		if r.segments[0].discontinuity {
 			r.discSeq++
@@ -435,6 +455,16 @@ func (r *Rendition) finishEpoch() {
 	}
 	r.closePart()
 	r.closeSegment()
+}
+
+// release closes the memory files of every segment. The segments stay
+// listed and are served from memory until the rendition is dropped.
+func (r *Rendition) release() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, s := range r.segments {
+		s.blob.close()
+	}
 }
 
 func (r *Rendition) notify() {

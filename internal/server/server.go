@@ -231,6 +231,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
+		ConnContext:       hls.ConnContext, // lets the origin send media with sendfile
 	}
 	return s, nil
 }
@@ -377,6 +378,7 @@ func (s *Server) Close() error {
 			errs = append(errs, s.http.Close())
 		}
 	}
+	s.origin.Close()
 	errs = append(errs, s.store.Close())
 	return errors.Join(errs...)
 }

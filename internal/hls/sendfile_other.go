@@ -1,0 +1,32 @@
+//go:build !linux
+
+package hls
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"os"
+	"syscall"
+)
+
+// blob is Linux's memfd segment store; elsewhere the origin writes media
+// from memory and newBlob always declines.
+type blob struct{}
+
+func newBlob() (*blob, error) { return nil, errors.New("memfd segments need Linux") }
+
+func (b *blob) append([]byte) (int64, error) { return 0, errors.New("memfd segments need Linux") }
+func (b *blob) reader() (*os.File, error)    { return nil, errors.New("memfd segments need Linux") }
+func (b *blob) put(*os.File)                 {}
+func (b *blob) close()                       {}
+
+// ConnContext is a no-op off Linux; see the Linux version.
+func ConnContext(ctx context.Context, _ net.Conn) context.Context { return ctx }
+
+func canSendfile(http.ResponseWriter, *http.Request) (syscall.RawConn, bool) { return nil, false }
+
+func sendBlob(http.ResponseWriter, syscall.RawConn, *os.File, int64, int64, []byte) bool {
+	return false
+}

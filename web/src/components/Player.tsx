@@ -22,6 +22,8 @@ export interface PlayerProps {
   theater?: boolean;
   onTheater?: () => void;
   onPlayingChange?: (playing: boolean) => void;
+  /** onFirstFrame fires once, when the first video frame is on screen. */
+  onFirstFrame?: () => void;
   /** onTrouble fires when the stream ends or cannot be played; the page rechecks the channel. */
   onTrouble?: (reason: string) => void;
   label?: string;
@@ -70,6 +72,8 @@ export function Player(p: PlayerProps) {
   onTrouble.current = p.onTrouble;
   const onPlaying = useRef(p.onPlayingChange);
   onPlaying.current = p.onPlayingChange;
+  const onFirstFrame = useRef(p.onFirstFrame);
+  onFirstFrame.current = p.onFirstFrame;
 
   const play = useCallback(async () => {
     const v = video.current;
@@ -211,7 +215,10 @@ export function Player(p: PlayerProps) {
         onPlaying.current?.(true);
         if (first && 'requestVideoFrameCallback' in v) {
           first = false;
-          v.requestVideoFrameCallback(() => performance.mark('lh-first-frame'));
+          v.requestVideoFrameCallback(() => { performance.mark('lh-first-frame'); onFirstFrame.current?.(); });
+        } else if (first) {
+          first = false;
+          onFirstFrame.current?.();
         }
       }),
       on('pause', () => { setState('paused'); onPlaying.current?.(false); }),

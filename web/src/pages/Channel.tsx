@@ -116,6 +116,19 @@ function useRoom(slug: string, ready: boolean): { mod?: RoomModule; client?: Cha
   return { mod, client };
 }
 
+/** useAfterVideo turns true once ready and either started, or 2.5 s after ready. */
+function useAfterVideo(ready: boolean, started: boolean): boolean {
+  const [late, setLate] = useState(false);
+  useEffect(() => {
+    if (!ready || late) return;
+    const t = setTimeout(() => setLate(true), 2500);
+    return () => clearTimeout(t);
+  }, [ready, late]);
+  const [on, setOn] = useState(false);
+  useEffect(() => { if (ready && (started || late)) setOn(true); }, [ready, started, late]);
+  return on;
+}
+
 function ChatPlaceholder() {
   return (
     <aside class="chat" aria-label="Chat" aria-busy="true">
@@ -138,8 +151,13 @@ export function ChannelPage({ slug }: { slug: string }) {
   const [tray, setTray] = useState(false);
   // The channel's live state, title and viewer count refresh every 10 s.
   useInterval(() => { res.reload(); setNow(Date.now()); }, 10_000);
-  const room = useRoom(slug, !!ch);
-  const money = useMoney(!!ch);
+  // Chat and the money views load once the video shows its first frame (or
+  // the channel is offline, or 2.5 s have passed): their code, rendering and
+  // API calls would otherwise share the main thread with the player's startup.
+  const [framed, setFramed] = useState(false);
+  const extras = useAfterVideo(!!ch, framed || ch?.live === false);
+  const room = useRoom(slug, extras);
+  const money = useMoney(extras);
 
   const toggleTheater = () => {
     localStorage.setItem('lh-theater', theater ? '0' : '1');
@@ -164,6 +182,7 @@ export function ChannelPage({ slug }: { slug: string }) {
             <Player src={src} theater={theater} onTheater={toggleTheater}
               label={`${ch?.display_name ?? slug} live video`}
               onPlayingChange={setPlaying}
+              onFirstFrame={() => setFramed(true)}
               onTrouble={() => res.reload()} />
           ) : (
             <Offline ch={ch} />

@@ -293,8 +293,12 @@ func ChatClients(ctx context.Context, args []string, out io.Writer) error {
 			go func() {
 				local := map[int]int64{}
 				var buf bytes.Buffer
+				// Reads take a context that is never cancelled: with one,
+				// coder/websocket arms a context.AfterFunc per frame, which
+				// costs the client process CPU the server then lacks. The
+				// connections are closed at the end, which ends the reads.
 				for {
-					_, rd, err := c.Reader(ctx)
+					_, rd, err := c.Reader(context.Background())
 					if err == nil {
 						buf.Reset()
 						_, err = buf.ReadFrom(rd)

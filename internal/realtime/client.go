@@ -100,7 +100,11 @@ func (c *client) enqueue(frame []byte) {
 		c.mu.Unlock()
 		return
 	}
-	if c.queued+len(frame) > c.room.hub.cfg.QueueBytes {
+	// A client is behind when frames already wait and this one would take
+	// the queue over its bound. One frame into an empty queue never is: a
+	// burst can make a single batch big, and a reader that keeps up must
+	// not be dropped for it.
+	if c.queued > 0 && c.queued+len(frame) > c.room.hub.cfg.QueueBytes {
 		c.mu.Unlock()
 		c.room.hub.count(func(s *Stats) { s.SlowDropped++ })
 		c.room.hub.log.Info("realtime: slow consumer disconnected", "room", c.room.ch.Slug, "user", c.user.Name)
@@ -173,9 +177,12 @@ func (c *client) drain() {
 		}
 		c.mu.Unlock()
 		// No deadline per write (a timer each would cost a tenth of a
-		// big room's CPU): a client that stops reading fills its queue,
-		// and the kick that follows closes the socket under the write.
-		err := c.conn.Write(c.ctx, websocket.MessageText, merge(frames))
+		// big room's CPU), and no cancellable context either: with one,
+		// coder/websocket arms a context.AfterFunc per write, 7 % of a big
+		// room's CPU. A client that stops reading fills its queue, and the
+		// kick that follows closes the socket under the write; leaving
+		// and the hub's close kick too.
+		err := c.conn.Write(context.Background(), websocket.MessageText, merge(frames))
 		if err != nil {
 			c.mu.Lock()
 			c.writing = false

@@ -141,7 +141,10 @@ func TestFloodsAreRateLimitedWithoutSlowingOthers(t *testing.T) {
 }
 
 func TestASlowConsumerIsDisconnectedAndDelaysNobody(t *testing.T) {
-	r := newRig(t, func(c *Config) { c.QueueBytes, c.RoomRate = 64<<10, 100_000 })
+	// The queue bound leaves the fast reader room for the test client's own
+	// pace under a flood at full speed; the flood is three times it, so the
+	// reader that never reads must overflow.
+	r := newRig(t, func(c *Config) { c.QueueBytes, c.RoomRate = 512<<10, 100_000 })
 	talker := r.dial("talker", 0)
 	talker.welcome()
 	fast := r.dial("fast", 0)
@@ -150,12 +153,12 @@ func TestASlowConsumerIsDisconnectedAndDelaysNobody(t *testing.T) {
 	dialSlow(t, r, "slow")
 	big := strings.Repeat("y", 490)
 	start := time.Now()
-	for i := 0; i < 1000; i++ {
+	for i := 0; i < 3000; i++ {
 		talker.send(map[string]any{"type": "send", "text": fmt.Sprintf("%04d %s", i, big)})
 	}
 	last := fast.nextWithin("the last message", 20*time.Second, func(o map[string]any) bool {
 		txt, _ := o["text"].(string)
-		return strings.HasPrefix(txt, "0999 ")
+		return strings.HasPrefix(txt, "2999 ")
 	})
 	if last == nil || time.Since(start) > 20*time.Second {
 		t.Fatalf("fast client starved")
@@ -210,5 +213,29 @@ func TestClosingTheHubDisconnectsClientsWithGoingAway(t *testing.T) {
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("client not disconnected")
+	}
+}
+
+// A burst can put more into one batch frame than a client's whole queue
+// bound; a reader that keeps up (its queue empty) must get it, not be
+// dropped as slow.
+func TestABatchBiggerThanTheQueueBoundReachesAReaderThatKeepsUp(t *testing.T) {
+	r := newRig(t, func(c *Config) { c.QueueBytes, c.RoomRate, c.Linger = 4<<10, 100_000, 200*time.Millisecond })
+	talker := r.dial("talker", 0)
+	talker.welcome()
+	reader := r.dial("reader", 0)
+	reader.welcome()
+	big := strings.Repeat("z", 400)
+	for i := 0; i < 40; i++ { // ≈ 20 KiB inside one 200 ms linger
+		talker.send(map[string]any{"type": "send", "text": fmt.Sprintf("%03d %s", i, big)})
+	}
+	if reader.nextWithin("the last message", 10*time.Second, func(o map[string]any) bool {
+		txt, _ := o["text"].(string)
+		return strings.HasPrefix(txt, "039 ")
+	}) == nil {
+		t.Fatal("the reader missed the burst")
+	}
+	if n := r.hub.Stats().SlowDropped; n != 0 {
+		t.Errorf("%d clients dropped as slow for one big batch", n)
 	}
 }

@@ -14,6 +14,10 @@ import (
 	"github.com/livehouse/livehouse/internal/store"
 )
 
+// maxBatchBytes bounds the events one flush puts in a frame: a flood
+// flushes early rather than build frames that take a client's whole queue.
+const maxBatchBytes = 32 << 10
+
 // sequenced is a room event as this node delivers it.
 type sequenced struct {
 	seq      int64
@@ -66,6 +70,7 @@ type room struct {
 	terms      []store.BlockedTerm
 	termsAt    time.Time
 	out        []sequenced
+	outBytes   int // bytes of the events in out
 	lastFlush  time.Time
 	flushTimer *time.Timer
 	flushAt    time.Time // when flushTimer fires
@@ -156,7 +161,7 @@ func (r *room) load(ctx context.Context) error {
 		}
 	}
 	// Events stored after the read above arrive over the bus or the gap check.
-	r.out = nil
+	r.out, r.outBytes = nil, 0
 	r.polls = map[string]*pollState{} // the store knows which are still open
 	for _, id := range open {
 		p, err := st.PollByID(ctx, id)
@@ -327,6 +332,11 @@ func (r *room) applyLocked(s sequenced, ev *Event, send bool) {
 		return
 	}
 	r.out = append(r.out, s)
+	r.outBytes += len(s.full)
+	if r.outBytes >= maxBatchBytes {
+		r.flushLocked() // a flood: keep frames bounded rather than wait
+		return
+	}
 	r.scheduleFlushLocked(ev.Kind == KindGift || ev.Kind == KindTip || ev.Kind == KindSub)
 }
 
@@ -357,6 +367,13 @@ func (r *room) trimLocked() {
 // room's Linger has passed since the last flush; paid events (the alert a
 // payer waits for) bring the flush forward to PaidLinger.
 func (r *room) scheduleFlushLocked(paid bool) {
+	if r.slots(len(r.clients)) > 1 {
+		// A big room's fan-out already batches: it merges every job that
+		// waits for a group's turn into one frame. Lingering here as well
+		// would only add up to a Linger to every message.
+		r.flushLocked()
+		return
+	}
 	linger := r.hub.cfg.Linger
 	if paid {
 		linger = min(linger, r.hub.cfg.PaidLinger)
@@ -413,6 +430,7 @@ func (r *room) flushLocked() {
 	r.flushed = r.out[len(r.out)-1].seq
 	n := int64(len(r.out))
 	r.out = r.out[:0]
+	r.outBytes = 0
 	r.lastFlush = time.Now()
 	r.fanLocked(fanJob{full: full, redacted: red, events: n})
 }

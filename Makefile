@@ -38,6 +38,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzCleanText -fuzztime 30s ./internal/realtime/
 	$(GO) test -run '^$$' -fuzz FuzzCommandFrame -fuzztime 30s ./internal/realtime/
 	$(GO) test -run '^$$' -fuzz FuzzParseSpliceInsert -fuzztime 30s ./internal/hls/
+	$(GO) test -run '^$$' -fuzz FuzzRawReaderFrames -fuzztime 30s ./internal/bench/
 	$(GO) test -run '^$$' -fuzz FuzzStripeSignature -fuzztime 30s ./internal/payment/
 
 bench:

@@ -276,6 +276,9 @@ func ChatClients(ctx context.Context, args []string, out io.Writer) error {
 	var wg sync.WaitGroup
 	var dialErr atomic.Value
 	urls := strings.Split(*url, ",")
+	if rawReadersSupported() {
+		return chatClientsRaw(ctx, urls, *n, out)
+	}
 	for i := 0; i < *n; i++ {
 		sem <- struct{}{}
 		wg.Add(1)
@@ -309,25 +312,11 @@ func ChatClients(ctx context.Context, args []string, out io.Writer) error {
 						}
 						break
 					}
-					data := buf.Bytes()
 					frames.Add(1)
-					now := time.Now().UnixNano()
-					for {
-						i := bytes.Index(data, []byte(`"text":"t=`))
-						if i < 0 {
-							break
-						}
-						data = data[i+10:]
-						j := bytes.IndexByte(data, '"')
-						if j < 0 {
-							break
-						}
-						if t, err := strconv.ParseInt(string(data[:j]), 10, 64); err == nil {
-							ms := int((now - t) / 1e6)
-							local[min(max(ms, 0), 60_000)]++
-							received.Add(1)
-						}
-					}
+					forEachSendTime(buf.Bytes(), time.Now().UnixNano(), func(ms int) {
+						local[ms]++
+						received.Add(1)
+					})
 					if len(local) > 64 {
 						mu.Lock()
 						for k, v := range local {
@@ -367,7 +356,31 @@ func ChatClients(ctx context.Context, args []string, out io.Writer) error {
 	time.Sleep(200 * time.Millisecond)
 	mu.Lock()
 	defer mu.Unlock()
-	rep := chatReport{Received: received.Load(), Frames: frames.Load(), Dropped: dropped.Load(), CPU: cpu}
+	return writeChatReport(out, hist, chatReport{Received: received.Load(), Frames: frames.Load(), Dropped: dropped.Load(), CPU: cpu})
+}
+
+// forEachSendTime calls fn with the send → receive time in ms (clamped to a
+// minute) of every benchmark message ("t=<unix ns>") in a frame.
+func forEachSendTime(data []byte, now int64, fn func(ms int)) {
+	for {
+		i := bytes.Index(data, []byte(`"text":"t=`))
+		if i < 0 {
+			return
+		}
+		data = data[i+10:]
+		j := bytes.IndexByte(data, '"')
+		if j < 0 {
+			return
+		}
+		if t, err := strconv.ParseInt(string(data[:j]), 10, 64); err == nil {
+			fn(min(max(int((now-t)/1e6), 0), 60_000))
+		}
+	}
+}
+
+// writeChatReport adds the latency quantiles of hist to rep and prints it
+// as the JSON line the benchmark reads.
+func writeChatReport(out io.Writer, hist []int64, rep chatReport) error {
 	var total int64
 	for _, v := range hist {
 		total += v

@@ -43,7 +43,7 @@ type readLoop struct {
 	ep    int
 	mu    sync.Mutex
 	conns map[int32]*rawConn
-	hist  []int64 // send → receive, per ms up to a minute
+	hist  []int64      // send → receive, per ms up to a minute
 	recv  atomic.Int64 // read while the loop runs, by tests
 	frame int64
 	drop  int64

@@ -31,6 +31,9 @@ type Ladder struct {
 	cfg        Config
 	log        *slog.Logger
 	renditions []*Rendition
+	// readerFiles bounds the memfd reader files open for serving, shared by
+	// every ladder of an origin; set when it is published, nil: no bound.
+	readerFiles chan struct{}
 
 	mu         sync.Mutex
 	boundaries []boundary

@@ -47,7 +47,16 @@ type Origin struct {
 	live    map[string]*Ladder
 	ladders map[string]*originEntry
 	timers  map[*time.Timer]struct{} // expiries of ended ladders
+	// readerFiles is a slot per memfd reader file open: with a bound, a
+	// burst of requests over many segments falls back to writing from
+	// memory instead of running the process out of file descriptors.
+	readerFiles chan struct{}
 }
+
+// maxReaderFiles bounds the files the origin opens to send media with
+// sendfile; the process's descriptor limit (20,000 here) must leave room
+// for the sockets.
+const maxReaderFiles = 2048
 
 // NewOrigin returns an empty origin.
 func NewOrigin(logger *slog.Logger) *Origin {
@@ -55,7 +64,7 @@ func NewOrigin(logger *slog.Logger) *Origin {
 		logger = slog.Default()
 	}
 	return &Origin{log: logger, live: map[string]*Ladder{}, ladders: map[string]*originEntry{},
-		timers: map[*time.Timer]struct{}{}}
+		timers: map[*time.Timer]struct{}{}, readerFiles: make(chan struct{}, maxReaderFiles)}
 }
 
 // Publish makes l the live ladder of slug.
@@ -64,6 +73,7 @@ func (o *Origin) Publish(slug string, l *Ladder) {
 	defer o.mu.Unlock()
 	now := time.Now()
 	o.expireLocked(now)
+	l.readerFiles = o.readerFiles
 	o.live[slug] = l
 	o.ladders[l.id] = &originEntry{slug: slug, ladder: l}
 }
@@ -351,7 +361,7 @@ func (rend *Rendition) sendBlob(w http.ResponseWriter, r *http.Request, b *blob,
 	// Reopen the memfd under the read lock: eviction closes it under the
 	// write lock, so its descriptor cannot be reused meanwhile.
 	rend.mu.RLock()
-	f, err := b.reader()
+	f, err := b.reader(rend.ladder.readerFiles)
 	rend.mu.RUnlock()
 	if err != nil {
 		return false

@@ -17,9 +17,12 @@ import (
 )
 
 // maxIdleReaders bounds the reader files a blob keeps open between requests.
-const maxIdleReaders = 32
+const maxIdleReaders = 64
 
-var errBlobClosed = errors.New("segment evicted")
+var (
+	errBlobClosed = errors.New("segment evicted")
+	errNoSlot     = errors.New("too many media files open; serving from memory")
+)
 
 // blob holds one segment's bytes in an anonymous memory file (memfd). Parts
 // are appended back to back, so a part is a range of the blob and the
@@ -39,6 +42,7 @@ type blob struct {
 	mu     sync.Mutex
 	closed bool
 	idle   []*os.File
+	slots  chan struct{} // the origin's bound on reader files; nil: none
 }
 
 func newBlob() (*blob, error) {
@@ -62,8 +66,9 @@ func (b *blob) append(p []byte) (int64, error) {
 
 // reader returns a file that reads the blob with an offset of its own. The
 // caller holds the rendition's read lock, which keeps the memfd open and so
-// its descriptor number from being reused while it is reopened.
-func (b *blob) reader() (*os.File, error) {
+// its descriptor number from being reused while it is reopened. A new file
+// takes one of slots, when slots is not nil, or none is opened.
+func (b *blob) reader(slots chan struct{}) (*os.File, error) {
 	b.mu.Lock()
 	if b.closed {
 		b.mu.Unlock()
@@ -75,8 +80,33 @@ func (b *blob) reader() (*os.File, error) {
 		b.mu.Unlock()
 		return f, nil
 	}
+	b.slots = slots
 	b.mu.Unlock()
-	return os.Open(b.path)
+	if slots != nil {
+		select {
+		case slots <- struct{}{}:
+		default:
+			return nil, errNoSlot
+		}
+	}
+	f, err := os.Open(b.path)
+	if err != nil {
+		b.release(1)
+		return nil, err
+	}
+	return f, nil
+}
+
+// release gives back n reader-file slots.
+func (b *blob) release(n int) {
+	b.mu.Lock()
+	slots := b.slots
+	b.mu.Unlock()
+	for range n {
+		if slots != nil {
+			<-slots
+		}
+	}
 }
 
 // put returns a reader file for reuse, or closes it.
@@ -89,6 +119,7 @@ func (b *blob) put(f *os.File) {
 	b.mu.Unlock()
 	if f != nil {
 		f.Close()
+		b.release(1)
 	}
 }
 
@@ -111,6 +142,7 @@ func (b *blob) close() {
 	for _, f := range idle {
 		f.Close()
 	}
+	b.release(len(idle))
 	b.f.Close()
 }
 

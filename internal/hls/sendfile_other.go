@@ -18,9 +18,11 @@ type blob struct{}
 func newBlob() (*blob, error) { return nil, errors.New("memfd segments need Linux") }
 
 func (b *blob) append([]byte) (int64, error) { return 0, errors.New("memfd segments need Linux") }
-func (b *blob) reader() (*os.File, error)    { return nil, errors.New("memfd segments need Linux") }
-func (b *blob) put(*os.File)                 {}
-func (b *blob) close()                       {}
+func (b *blob) reader(chan struct{}) (*os.File, error) {
+	return nil, errors.New("memfd segments need Linux")
+}
+func (b *blob) put(*os.File) {}
+func (b *blob) close()       {}
 
 // ConnContext is a no-op off Linux; see the Linux version.
 func ConnContext(ctx context.Context, _ net.Conn) context.Context { return ctx }

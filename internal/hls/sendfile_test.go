@@ -194,3 +194,57 @@ func TestOriginCloseReleasesMemoryFiles(t *testing.T) {
 		t.Errorf("%s after release: %d, %d bytes", name, rec.Code, rec.Body.Len())
 	}
 }
+
+// TestReaderFileBoundFallsBackToMemory: with every reader-file slot taken,
+// requests are served from memory, correctly, and the slots all come back.
+func TestReaderFileBoundFallsBackToMemory(t *testing.T) {
+	l := newTestLadder(t, "source")
+	r := l.Renditions()[0]
+	f := newFeeder(t, 30, r)
+	f.frames(120)
+	o := NewOrigin(nil)
+	o.readerFiles = make(chan struct{}, 2)
+	o.Publish("chan", l)
+	srv := httptest.NewUnstartedServer(o)
+	srv.Config.ConnContext = ConnContext
+	srv.Start()
+	want := wantMedia(r)
+	var wg sync.WaitGroup
+	errs := make(chan error, 16)
+	for range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c := &http.Client{}
+			defer c.CloseIdleConnections()
+			for range 3 {
+				for name, data := range want {
+					res, err := c.Get(srv.URL + "/hls/chan/b1/source/" + name)
+					if err != nil {
+						errs <- err
+						return
+					}
+					body, err := io.ReadAll(res.Body)
+					res.Body.Close()
+					if err != nil || res.StatusCode != 200 || !bytes.Equal(body, data) {
+						errs <- fmt.Errorf("%s: %d, %d of %d bytes, %v", name, res.StatusCode, len(body), len(data), err)
+						return
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if n := len(o.readerFiles); n > 2 {
+		t.Errorf("%d reader files open over a bound of 2", n)
+	}
+	srv.Close()
+	o.Close()
+	if n := len(o.readerFiles); n != 0 {
+		t.Errorf("%d reader-file slots still taken after Close", n)
+	}
+}

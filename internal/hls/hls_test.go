@@ -95,11 +95,17 @@ func serve(t *testing.T, l *Ladder) *httptest.Server {
 	o := NewOrigin(nil)
 	t.Cleanup(o.Close)
 	o.Publish("chan", l)
-	// As the real server does: media goes out with sendfile where it can.
+	srv := startOrigin(o)
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// startOrigin serves o as the real server does: media goes out with
+// sendfile where it can.
+func startOrigin(o *Origin) *httptest.Server {
 	srv := httptest.NewUnstartedServer(o)
 	srv.Config.ConnContext = ConnContext
 	srv.Start()
-	t.Cleanup(srv.Close)
 	return srv
 }
 

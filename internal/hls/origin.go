@@ -366,7 +366,7 @@ func (rend *Rendition) sendBlob(w http.ResponseWriter, r *http.Request, b *blob,
 	if err != nil {
 		return false
 	}
-	sent := sendBlob(w, raw, f, off, n, head)
+	sent := sendRange(w, raw, f, off, n, head)
 	b.put(f)
 	return sent
 }

@@ -204,11 +204,11 @@ func (h *headFile) Read(p []byte) (int, error) {
 
 func (h *headFile) SyscallConn() (syscall.RawConn, error) { return h.f.SyscallConn() }
 
-// sendBlob writes n bytes of f from off as a 200 response: headers and the
+// sendRange writes n bytes of f from off as a 200 response: headers and the
 // first bytes from memory (head is the range's start), the rest by sendfile,
 // all under TCP_CORK so they leave in full packets. It reports false when it
 // wrote nothing and the caller should write from memory instead.
-func sendBlob(w http.ResponseWriter, raw syscall.RawConn, f *os.File, off, n int64, head []byte) bool {
+func sendRange(w http.ResponseWriter, raw syscall.RawConn, f *os.File, off, n int64, head []byte) bool {
 	head = head[:min(int64(len(head)), n, 512)]
 	if _, err := f.Seek(off+int64(len(head)), io.SeekStart); err != nil {
 		return false

@@ -43,23 +43,98 @@ func Latency(ctx context.Context, args []string, out io.Writer) error {
 	fps := fs.Int("fps", 30, "publisher frame rate")
 	ffmpeg := fs.String("ffmpeg", "ffmpeg", "ffmpeg binary")
 	verbose := fs.Bool("v", false, "print the server's logs to stderr")
+	mtxBin := fs.String("mediamtx", "", "MediaMTX binary: measure it the same way, right after Livehouse (see docs/bench/origin.md)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if *duration <= 0 || *fps <= 0 {
 		return errors.New("latency: -duration and -fps must be positive")
 	}
+	if *mtxBin != "" {
+		var err error
+		if *mtxBin, err = exec.LookPath(*mtxBin); err != nil {
+			return fmt.Errorf("latency: -mediamtx: %w", err)
+		}
+	}
 	rig, err := startRig(ctx, rigConfig{FFmpeg: *ffmpeg, Verbose: *verbose})
 	if err != nil {
 		return err
 	}
 	defer rig.Close()
-	res, err := rig.latencyRun(ctx, livetest.Source{Width: 1280, Height: 720, FPS: *fps, FrameCode: true}, *warmup, *duration)
+	src := livetest.Source{Width: 1280, Height: 720, FPS: *fps, FrameCode: true}
+	res, err := rig.latencyRun(ctx, src, *warmup, *duration)
 	if err != nil {
 		return err
 	}
-	writeLatencyReport(out, rig, res, "livehouse bench latency "+strings.Join(args, " "))
+	command := "livehouse bench latency " + strings.Join(args, " ")
+	writeLatencyReport(out, rig, res, command)
+	if *mtxBin == "" {
+		return nil
+	}
+	mres, err := rig.mediamtxLatencyRun(ctx, *mtxBin, src, *warmup, *duration)
+	if err != nil {
+		return err
+	}
+	writeMediaMTXLatency(out, res, mres)
 	return nil
+}
+
+// mediamtxLatencyRun measures MediaMTX as latencyRun measures Livehouse:
+// the same publisher, picture and follower, on MediaMTX's video playlist.
+func (rig *benchRig) mediamtxLatencyRun(ctx context.Context, bin string, src livetest.Source, warmup, duration time.Duration) (*latencyResult, error) {
+	m, err := startMediaMTX(ctx, bin)
+	if err != nil {
+		return nil, err
+	}
+	defer m.close()
+	if err := m.publish(ctx, rig.client, "latency", src); err != nil {
+		return nil, err
+	}
+	pub := m.pubs[len(m.pubs)-1]
+	res := &latencyResult{src: src, pubStart: pub.Started, warmup: warmup, duration: duration}
+	err = rig.follow(ctx, pub, res, []followTarget{{url: m.playlists["latency"], name: "MediaMTX", width: src.Width, height: src.Height}})
+	if err != nil {
+		return nil, err
+	}
+	res.calibrate()
+	return res, nil
+}
+
+// writeMediaMTXLatency sets MediaMTX's figures beside Livehouse's
+// passthrough rendition, which carries the same picture.
+func writeMediaMTXLatency(out io.Writer, lh, mtx *latencyResult) {
+	fmt.Fprintln(out, "\nSide by side: MediaMTX (LL-HLS, 200 ms parts, the same publisher and picture), measured right after")
+	if mtx.base.IsZero() {
+		fmt.Fprintln(out, "calibration failed for MediaMTX: using publisher start + N/fps")
+		mtx.base = mtx.pubStart
+	} else {
+		fmt.Fprintf(out, "calibration: frame N reached MediaMTX at publisher start + %s + N/fps (p10-p90 spread %s over %d segments)\n",
+			ms(mtx.base.Sub(mtx.pubStart)), ms(mtx.baseSpread), mtx.baseN)
+	}
+	fmt.Fprintln(out)
+	fmt.Fprintln(out, "| server | rendition | parts | part latency median | p90 | PART-HOLD-BACK | player latency | unread | misaligned |")
+	fmt.Fprintln(out, "|---|---|---:|---:|---:|---:|---:|---:|---:|")
+	row := func(server string, res *latencyResult, f *follower) time.Duration {
+		lat := res.partLatencies(f, res.base)
+		m := lat.quantile(0.5)
+		fmt.Fprintf(out, "| %s | %s | %d | %s | %s | %s | %s | %d | %d |\n", server, f.name, len(lat), ms(m),
+			ms(lat.quantile(0.9)), ms(f.holdBack), ms(m+f.holdBack), f.unread, f.misaligned)
+		return m + f.holdBack
+	}
+	ours := row("Livehouse", lh, lh.follow[0])
+	theirs := row("MediaMTX", mtx, mtx.follow[0])
+	fmt.Fprintf(out, "\nplayer latency, Livehouse ÷ MediaMTX: %.2f× (%s vs %s)\n", ours.Seconds()/max(theirs.Seconds(), 0.001), ms(ours), ms(theirs))
+	if lh.base.IsZero() {
+		return
+	}
+	// Each server's calibration trusts its own program date-time. The
+	// publisher is the same command on the same machine, so Livehouse's
+	// calibration also estimates when MediaMTX received each frame.
+	shared := *mtx
+	shared.base = mtx.pubStart.Add(lh.base.Sub(lh.pubStart))
+	m := shared.partLatencies(mtx.follow[0], shared.base).quantile(0.5)
+	fmt.Fprintf(out, "with Livehouse's calibration (publisher start + %s) instead of MediaMTX's own date-times: MediaMTX part latency %s, player latency %s (Livehouse ÷ MediaMTX %.2f×)\n",
+		ms(lh.base.Sub(lh.pubStart)), ms(m), ms(m+mtx.follow[0].holdBack), ours.Seconds()/max((m+mtx.follow[0].holdBack).Seconds(), 0.001))
 }
 
 // latencyResult is what one latency run measured.
@@ -95,17 +170,39 @@ func (rig *benchRig) latencyRun(ctx context.Context, src livetest.Source, warmup
 		return nil, fmt.Errorf("%w (publisher: %s)", err, strings.TrimSpace(stderr))
 	}
 
-	fctx, fcancel := context.WithCancel(ctx)
-	defer fcancel()
 	res := &latencyResult{src: src, pubStart: pub.Started, warmup: warmup, duration: duration}
-	start := time.Now()
-	var wg sync.WaitGroup
-	errs := make(chan error, len(vs))
+	var targets []followTarget
 	for _, v := range vs {
 		w, h := resolution(v.Attrs["RESOLUTION"])
+		targets = append(targets, followTarget{url: rig.srv.HTTP + "/hls/" + slug + "/" + v.URI, name: renditionName(v.URI), width: w, height: h})
+	}
+	if err := rig.follow(ctx, pub, res, targets); err != nil {
+		return nil, err
+	}
+	res.calibrate()
+	res.complaints = rig.tap.since(pub.Started).ffmpegComplaints(slug)
+	return res, nil
+}
+
+// followTarget is a media playlist to follow.
+type followTarget struct {
+	url, name     string
+	width, height int
+}
+
+// follow runs a follower on each target for res's warmup and duration
+// while pub publishes, then decodes the frame numbers of what they fetched.
+func (rig *benchRig) follow(ctx context.Context, pub *livetest.Publisher, res *latencyResult, targets []followTarget) error {
+	fctx, fcancel := context.WithCancel(ctx)
+	defer fcancel()
+	start := time.Now()
+	warmup, duration := res.warmup, res.duration
+	var wg sync.WaitGroup
+	errs := make(chan error, len(targets))
+	for _, t := range targets {
 		f := &follower{
-			rig: rig, url: rig.srv.HTTP + "/hls/" + slug + "/" + v.URI, name: renditionName(v.URI),
-			width: w, height: h, measureFrom: start.Add(warmup),
+			rig: rig, url: t.url, name: t.name,
+			width: t.width, height: t.height, measureFrom: start.Add(warmup),
 		}
 		res.follow = append(res.follow, f)
 		wg.Add(1)
@@ -124,22 +221,20 @@ func (rig *benchRig) latencyRun(ctx context.Context, src livetest.Source, warmup
 		_, stderr := pub.Err()
 		fcancel()
 		wg.Wait()
-		return nil, fmt.Errorf("publisher exited early: %s", strings.TrimSpace(stderr))
+		return fmt.Errorf("publisher exited early: %s", strings.TrimSpace(stderr))
 	}
 	fcancel()
 	wg.Wait()
 	close(errs)
 	if err := <-errs; err != nil {
-		return nil, err
+		return err
 	}
 	for _, f := range res.follow {
 		if err := f.decoded(); err != nil {
-			return nil, fmt.Errorf("%s: %w", f.name, err)
+			return fmt.Errorf("%s: %w", f.name, err)
 		}
 	}
-	res.calibrate()
-	res.complaints = rig.tap.since(pub.Started).ffmpegComplaints(slug)
-	return res, nil
+	return nil
 }
 
 // calibrate estimates when the server received frame 0: each segment's
@@ -152,11 +247,15 @@ func (res *latencyResult) calibrate() {
 	seen := map[uint64]bool{}
 	for _, f := range res.follow {
 		for _, p := range f.parts {
-			if p.idx != 0 || p.pdt.IsZero() || p.msn == 0 || p.firstFrame < 0 || seen[p.msn] {
+			pdt := p.pdt
+			if pdt.IsZero() {
+				pdt = f.pdts[p.msn]
+			}
+			if p.idx != 0 || pdt.IsZero() || p.msn == 0 || p.firstFrame < 0 || seen[p.msn] {
 				continue
 			}
 			seen[p.msn] = true
-			offs = append(offs, p.pdt.Sub(res.pubStart)-time.Duration(p.firstFrame)*frame)
+			offs = append(offs, pdt.Sub(res.pubStart)-time.Duration(p.firstFrame)*frame)
 		}
 	}
 	res.baseN = len(offs)
@@ -253,9 +352,13 @@ type follower struct {
 	width, height int
 	measureFrom   time.Time
 
-	holdBack   time.Duration
-	parts      []*fetchedPart // in order
-	batched    int
+	holdBack time.Duration
+	parts    []*fetchedPart // in order
+	batched  int
+	// pdts holds every segment's EXT-X-PROGRAM-DATE-TIME seen in any
+	// playlist: a server that writes it only at the top of the window
+	// (MediaMTX) names a segment's once the segment is the oldest listed.
+	pdts       map[uint64]time.Time
 	unread     int
 	misaligned int
 
@@ -304,6 +407,14 @@ func (f *follower) run(ctx context.Context) error {
 		pl, err = f.playlist(ctx, fmt.Sprintf("%s?_HLS_msn=%d&_HLS_part=%d", f.url, msn, part))
 		if err != nil {
 			return err
+		}
+		for _, s := range pl.segments {
+			if !s.pdt.IsZero() {
+				if f.pdts == nil {
+					f.pdts = map[uint64]time.Time{}
+				}
+				f.pdts[s.msn] = s.pdt
+			}
 		}
 		var fresh []*fetchedPart
 		var uris []string

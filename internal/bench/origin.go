@@ -50,6 +50,7 @@ type originOptions struct {
 	renditions    string
 	profiles      string
 	baseline      string // nginx binary for the side-by-side static baseline, or ""
+	mediamtx      string // MediaMTX binary for the side-by-side LL-HLS baseline, or ""
 }
 
 func parseOriginFlags(args []string, out io.Writer) (originOptions, error) {
@@ -69,6 +70,8 @@ func parseOriginFlags(args []string, out io.Writer) (originOptions, error) {
 		"directory for CPU profiles of the server during each first wrk run, and a heap profile while requests are held")
 	fs.StringVar(&o.baseline, "baseline", "nginx",
 		"nginx binary that serves the same part and segment bytes from a file, run side by side (none skips)")
+	fs.StringVar(&o.mediamtx, "mediamtx", "",
+		"MediaMTX binary, run side by side with the same test picture published to it (Debian does not package it; see docs/bench/origin.md)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -124,11 +127,21 @@ func Origin(ctx context.Context, args []string, out io.Writer) error {
 			return fmt.Errorf("bench origin: the static baseline needs nginx (apt-get install nginx, or -baseline none): %w", err)
 		}
 	}
+	if o.mediamtx != "" {
+		if o.mediamtx, err = exec.LookPath(o.mediamtx); err != nil {
+			return fmt.Errorf("bench origin: -mediamtx: %w", err)
+		}
+	}
 	live, err := startOriginStream(ctx, o)
 	if err != nil {
 		return err
 	}
 	defer live.close()
+	if o.mediamtx != "" {
+		if err := live.startMediaMTX(ctx, o); err != nil {
+			return err
+		}
+	}
 	if o.baseline != "" {
 		// As many workers as the server has cores to use.
 		if live.nginx, err = startStaticNginx(ctx, o.baseline, runtime.GOMAXPROCS(0)); err != nil {
@@ -182,6 +195,39 @@ type originStream struct {
 	// nginx serves copies of the measured parts and segments as the
 	// side-by-side baseline, when set.
 	nginx *staticNginx
+	// mtx is MediaMTX with a stream like each measured rendition published
+	// to it under the rendition's name, when set.
+	mtx *mediamtx
+}
+
+// startMediaMTX starts MediaMTX and publishes to it, for each measured
+// rendition, the same test picture: the source as it is for the passthrough
+// rendition, and for a transcoded one a picture of its size and bitrate
+// (MediaMTX does not transcode).
+func (s *originStream) startMediaMTX(ctx context.Context, o originOptions) error {
+	targets, err := s.targets(o)
+	if err != nil {
+		return err
+	}
+	if s.mtx, err = startMediaMTX(ctx, o.mediamtx); err != nil {
+		return err
+	}
+	plan := transcode.DefaultLadder().Plan(media.Tracks{Video: &media.H264{Width: o.width, Height: o.height}})
+	for _, t := range targets {
+		if _, ok := s.mtx.playlists[t.rendition]; ok {
+			continue
+		}
+		src := livetest.Source{Width: o.width, Height: o.height, GOP: 60}
+		for _, r := range plan {
+			if r.Name == t.rendition && !r.Passthrough {
+				src = livetest.Source{Width: r.Width, Height: r.Height, GOP: 60, VideoKbps: r.VideoKbps}
+			}
+		}
+		if err := s.mtx.publish(ctx, s.client, t.rendition, src); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func startOriginStream(ctx context.Context, o originOptions) (*originStream, error) {
@@ -249,6 +295,9 @@ func (s *originStream) close() {
 	}
 	if s.nginx != nil {
 		s.nginx.close()
+	}
+	if s.mtx != nil {
+		s.mtx.close()
 	}
 	s.client.CloseIdleConnections()
 	os.RemoveAll(s.dir)
@@ -322,6 +371,10 @@ type originRow struct {
 	// nginx holds the baseline's runs on the same bytes, each made right
 	// after the run of the same index.
 	nginx []wrkResult
+	// mtx holds MediaMTX's runs on the same kind of request, likewise, and
+	// mtxSize the size of its answer.
+	mtx     []wrkResult
+	mtxSize int
 }
 
 func (s *originStream) throughput(ctx context.Context, o originOptions, wrk string, progress io.Writer) ([]originRow, error) {
@@ -352,15 +405,24 @@ func (s *originStream) throughput(ctx context.Context, o originOptions, wrk stri
 				}
 				fmt.Fprintf(progress, "  %s %s -c%d run %d: %.0f req/s\n", t.kind, t.rendition, c, run+1, res.rps)
 				row.runs = append(row.runs, res)
-				if s.nginx == nil || t.kind == "playlist" {
-					continue
+				if s.nginx != nil && t.kind != "playlist" {
+					base, err := s.nginxRun(ctx, o, wrk, c, t, body)
+					if err != nil {
+						return nil, err
+					}
+					fmt.Fprintf(progress, "  %s %s -c%d run %d, nginx static baseline: %.0f req/s\n", t.kind, t.rendition, c, run+1, base.rps)
+					row.nginx = append(row.nginx, base)
 				}
-				base, err := s.nginxRun(ctx, o, wrk, c, t, body)
-				if err != nil {
-					return nil, err
+				if s.mtx != nil {
+					if _, ok := s.mtx.playlists[t.rendition]; ok {
+						base, size, err := s.mediamtxRun(ctx, o, wrk, c, t)
+						if err != nil {
+							return nil, err
+						}
+						fmt.Fprintf(progress, "  %s %s -c%d run %d, MediaMTX: %.0f req/s\n", t.kind, t.rendition, c, run+1, base.rps)
+						row.mtx, row.mtxSize = append(row.mtx, base), size
+					}
 				}
-				fmt.Fprintf(progress, "  %s %s -c%d run %d, nginx static baseline: %.0f req/s\n", t.kind, t.rendition, c, run+1, base.rps)
-				row.nginx = append(row.nginx, base)
 			}
 			rows = append(rows, row)
 		}
@@ -408,6 +470,26 @@ func (s *originStream) nginxRun(ctx context.Context, o originOptions, wrk string
 	}
 	res.cpu = (s.nginx.cpu() - cpu0).Seconds() / time.Since(t0).Seconds() // nginx's, not this process's
 	return res, nil
+}
+
+// mediamtxRun runs wrk against MediaMTX's answer of the kind of t for the
+// stream published for t's rendition, with the settings of the Livehouse
+// run it follows.
+func (s *originStream) mediamtxRun(ctx context.Context, o originOptions, wrk string, conns int, t originTarget) (wrkResult, int, error) {
+	url, body, err := s.mtx.pick(ctx, s.client, t.rendition, t.kind)
+	if err != nil {
+		return wrkResult{}, 0, err
+	}
+	cpu0, t0 := s.mtx.cpu(), time.Now()
+	res, err := runWrk(ctx, wrk, o.threads, conns, o.duration, url, "")
+	if err != nil {
+		return res, 0, err
+	}
+	if res.non2xx > 0 {
+		return res, 0, fmt.Errorf("bench origin: wrk %s: %d non-2xx responses from MediaMTX (a -duration over 10s outlives its parts)", url, res.non2xx)
+	}
+	res.cpu = (s.mtx.cpu() - cpu0).Seconds() / time.Since(t0).Seconds()
+	return res, len(body), nil
 }
 
 // wrkResult is what one wrk run reports.
@@ -515,6 +597,36 @@ func writeThroughput(out io.Writer, o originOptions, rows []originRow) {
 			m.transfer, m.p50, m.p99, m.errors, m.cpu, m.rps/max(m.cpu, 0.01), target)
 	}
 	writeBaseline(out, rows)
+	writeMediaMTX(out, rows)
+}
+
+// writeMediaMTX sets each request beside MediaMTX answering the same kind
+// of request, measured in alternating runs.
+func writeMediaMTX(out io.Writer, rows []originRow) {
+	var with []originRow
+	for _, r := range rows {
+		if len(r.mtx) > 0 {
+			with = append(with, r)
+		}
+	}
+	if len(with) == 0 {
+		return
+	}
+	fmt.Fprintln(out, "\nSide by side: MediaMTX (LL-HLS, 200 ms parts) serving a stream like the rendition, published to it by ffmpeg over RTMP (the same picture for the passthrough rendition; the rendition's size and bitrate otherwise), each run right after Livehouse's")
+	fmt.Fprintln(out)
+	fmt.Fprintln(out, "| request | rendition | Livehouse size | MediaMTX size | wrk -c | Livehouse req/s (median) | MediaMTX req/s (median) | MediaMTX all runs | MediaMTX p99 | Livehouse ÷ MediaMTX | Livehouse req/s per core | MediaMTX req/s per core | per core, Livehouse ÷ MediaMTX |")
+	fmt.Fprintln(out, "|---|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|")
+	for _, r := range with {
+		m, n := medianRun(r.runs), medianRun(r.mtx)
+		var all []string
+		for _, run := range r.mtx {
+			all = append(all, strconv.FormatFloat(run.rps, 'f', 0, 64))
+		}
+		lc, nc := m.rps/max(m.cpu, 0.01), n.rps/max(n.cpu, 0.01)
+		fmt.Fprintf(out, "| %s | %s | %s | %s | %d | %.0f | %.0f | %s | %s | %.2f× | %.0f | %.0f | %.2f× |\n",
+			r.target.kind, r.target.rendition, originBytes(r.size), originBytes(r.mtxSize), r.conns, m.rps, n.rps,
+			strings.Join(all, ", "), n.p99, m.rps/max(n.rps, 1), lc, nc, lc/max(nc, 1))
+	}
 }
 
 // writeBaseline sets each part and segment beside nginx serving the same

@@ -46,6 +46,7 @@ func Startup(ctx context.Context, args []string, out io.Writer) error {
 	probe := fs.Bool("probe", true, "decode each rendition's init+first part with ffprobe after the run")
 	ffmpeg := fs.String("ffmpeg", "ffmpeg", "ffmpeg binary")
 	verbose := fs.Bool("v", false, "print the server's logs to stderr")
+	mtxBin := fs.String("mediamtx", "", "MediaMTX binary: after each run, measure it the same way (see docs/bench/origin.md)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -57,19 +58,98 @@ func Startup(ctx context.Context, args []string, out io.Writer) error {
 		return err
 	}
 	defer rig.Close()
+	var mtx *mediamtx
+	if *mtxBin != "" {
+		if mtx, err = startMediaMTX(ctx, *mtxBin); err != nil {
+			return err
+		}
+		defer mtx.close()
+	}
 
 	src := livetest.Source{Width: 1280, Height: 720, FPS: 30, GOP: *gop}
 	var results []startupRun
+	var theirs []mediamtxStartup
 	for i := range *runs {
 		r, err := rig.startupRun(ctx, fmt.Sprintf("startup-%d", i+1), src, *poll, *timeout, *probe)
 		if err != nil {
 			return fmt.Errorf("startup run %d: %w", i+1, err)
 		}
 		results = append(results, r)
+		if mtx != nil {
+			m, err := rig.mediamtxStartupRun(ctx, mtx, fmt.Sprintf("startup-%d", i+1), src, *poll, *timeout)
+			if err != nil {
+				return fmt.Errorf("startup run %d, MediaMTX: %w", i+1, err)
+			}
+			theirs = append(theirs, m)
+		}
 	}
 	bare := measureFFmpegStart(ctx, rig.ffmpegResolved)
 	writeStartupReport(out, rig, src, results, bare, "livehouse bench startup "+strings.Join(args, " "))
+	if mtx != nil {
+		writeMediaMTXStartup(out, results, theirs)
+	}
 	return nil
+}
+
+// mediamtxStartup is one MediaMTX broadcast, timed from the publisher's
+// start as startupRun is.
+type mediamtxStartup struct {
+	listed, ready time.Duration
+}
+
+// mediamtxStartupRun publishes src to MediaMTX and times, as a player sees
+// them, the multivariant playlist's first answer with a variant and the
+// fetch of that variant's init and first part (polling, as a player retries
+// a media playlist that lists no part yet).
+func (rig *benchRig) mediamtxStartupRun(ctx context.Context, m *mediamtx, path string, src livetest.Source,
+	poll, timeout time.Duration,
+) (mediamtxStartup, error) {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	pub, err := livetest.Publish(ctx, rig.ffmpeg, src, m.rtmp+"/"+path)
+	if err != nil {
+		return mediamtxStartup{}, err
+	}
+	defer pub.Stop()
+	base := m.hls + "/" + path + "/"
+	var res mediamtxStartup
+	var uri string
+	for {
+		code, _, body, err := livetest.Get(ctx, rig.client, base+"index.m3u8")
+		if err == nil && code == http.StatusOK {
+			var ok bool
+			if uri, ok = firstVariant(string(body)); ok {
+				res.listed = time.Since(pub.Started)
+				break
+			}
+		}
+		if err := sleepCtx(ctx, poll); err != nil {
+			return res, fmt.Errorf("MediaMTX's multivariant playlist listed no variant: %w", err)
+		}
+	}
+	for {
+		_, err := rig.fetchFirstPart(ctx, base+uri)
+		if err == nil {
+			res.ready = time.Since(pub.Started)
+			return res, nil
+		}
+		if serr := sleepCtx(ctx, poll); serr != nil {
+			return res, fmt.Errorf("MediaMTX: no first part: %w (last: %v)", serr, err)
+		}
+	}
+}
+
+func writeMediaMTXStartup(out io.Writer, ours []startupRun, theirs []mediamtxStartup) {
+	fmt.Fprintln(out, "\nSide by side: MediaMTX (LL-HLS, 200 ms parts, remuxing from the first byte; no transcoding), each run right after Livehouse's")
+	fmt.Fprintln(out, "\n| run | Livehouse READY | MediaMTX multivariant | MediaMTX READY (init + first part) |")
+	fmt.Fprintln(out, "|---:|---:|---:|---:|")
+	var a, b timings
+	for i, m := range theirs {
+		fmt.Fprintf(out, "| %d | %s | %s | %s |\n", i+1, ms(ours[i].ready), ms(m.listed), ms(m.ready))
+		a, b = append(a, ours[i].ready), append(b, m.ready)
+	}
+	fmt.Fprintf(out, "| median | %s | | %s |\n", ms(a.quantile(0.5)), ms(b.quantile(0.5)))
+	fmt.Fprintf(out, "\nstartup, Livehouse ÷ MediaMTX: %.2f× (medians)\n", a.quantile(0.5).Seconds()/max(b.quantile(0.5).Seconds(), 0.001))
 }
 
 // startupRun is one measured broadcast. Every time is an offset from the

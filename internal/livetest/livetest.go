@@ -92,6 +92,8 @@ type Source struct {
 	// FrameCode draws the frame number into a strip across the top of the
 	// picture (see FrameCodeFilter), for frame-accurate latency measurement.
 	FrameCode bool
+	// VideoKbps caps libx264's bitrate; 0 leaves it to -preset ultrafast.
+	VideoKbps int
 }
 
 // Publisher is an ffmpeg process publishing over RTMP.
@@ -147,6 +149,10 @@ func FFmpegArgs(src Source, url string) []string {
 	if src.VideoCodec == "libx264" {
 		args = append(args, "-preset", "ultrafast", "-tune", "zerolatency", "-pix_fmt", "yuv420p",
 			"-g", strconv.Itoa(src.GOP), "-keyint_min", strconv.Itoa(src.GOP), "-sc_threshold", "0", "-bf", "0")
+		if src.VideoKbps > 0 {
+			rate := strconv.Itoa(src.VideoKbps) + "k"
+			args = append(args, "-b:v", rate, "-maxrate", rate, "-bufsize", rate)
+		}
 	}
 	if src.AudioCodec == "none" {
 		args = append(args, "-an")

@@ -92,7 +92,7 @@ func (rig *benchRig) mediamtxLatencyRun(ctx context.Context, bin string, src liv
 	}
 	pub := m.pubs[len(m.pubs)-1]
 	res := &latencyResult{src: src, pubStart: pub.Started, warmup: warmup, duration: duration}
-	err = rig.follow(ctx, pub, res, []followTarget{{url: m.playlists["latency"], name: "MediaMTX", width: src.Width, height: src.Height}})
+	err = rig.follow(ctx, pub, res, []followTarget{{url: m.playlists["latency"], name: "source", width: src.Width, height: src.Height}})
 	if err != nil {
 		return nil, err
 	}

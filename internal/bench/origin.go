@@ -138,7 +138,7 @@ func Origin(ctx context.Context, args []string, out io.Writer) error {
 	}
 	defer live.close()
 	if o.mediamtx != "" {
-		if err := live.startMediaMTX(ctx, o); err != nil {
+		if err := live.startMediaMTXStreams(ctx, o); err != nil {
 			return err
 		}
 	}
@@ -200,11 +200,11 @@ type originStream struct {
 	mtx *mediamtx
 }
 
-// startMediaMTX starts MediaMTX and publishes to it, for each measured
+// startMediaMTXStreams starts MediaMTX and publishes to it, for each measured
 // rendition, the same test picture: the source as it is for the passthrough
 // rendition, and for a transcoded one a picture of its size and bitrate
 // (MediaMTX does not transcode).
-func (s *originStream) startMediaMTX(ctx context.Context, o originOptions) error {
+func (s *originStream) startMediaMTXStreams(ctx context.Context, o originOptions) error {
 	targets, err := s.targets(o)
 	if err != nil {
 		return err

@@ -15,6 +15,9 @@ mode=${1:-test}
 need_apt=()
 command -v chromium >/dev/null || need_apt+=(chromium)
 command -v ffmpeg >/dev/null || need_apt+=(ffmpeg)
+# Reactions and gifts are emoji; without a colour emoji font they render as
+# empty boxes in the screenshots.
+dpkg -s fonts-noto-color-emoji >/dev/null 2>&1 || need_apt+=(fonts-noto-color-emoji)
 if ((${#need_apt[@]})); then
 	echo "installing ${need_apt[*]}"
 	apt-get update -qq

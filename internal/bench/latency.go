@@ -104,13 +104,7 @@ func (rig *benchRig) mediamtxLatencyRun(ctx context.Context, bin string, src liv
 // passthrough rendition, which carries the same picture.
 func writeMediaMTXLatency(out io.Writer, lh, mtx *latencyResult) {
 	fmt.Fprintln(out, "\nSide by side: MediaMTX (LL-HLS, 200 ms parts, the same publisher and picture), measured right after")
-	if mtx.base.IsZero() {
-		fmt.Fprintln(out, "calibration failed for MediaMTX: using publisher start + N/fps")
-		mtx.base = mtx.pubStart
-	} else {
-		fmt.Fprintf(out, "calibration: frame N reached MediaMTX at publisher start + %s + N/fps (p10-p90 spread %s over %d segments)\n",
-			ms(mtx.base.Sub(mtx.pubStart)), ms(mtx.baseSpread), mtx.baseN)
-	}
+	mtx.writeCalibration(out, "MediaMTX")
 	fmt.Fprintln(out)
 	fmt.Fprintln(out, "| server | rendition | parts | part latency median | p90 | PART-HOLD-BACK | player latency | unread | misaligned |")
 	fmt.Fprintln(out, "|---|---|---:|---:|---:|---:|---:|---:|---:|")
@@ -266,6 +260,18 @@ func (res *latencyResult) calibrate() {
 	res.baseSpread = offs.quantile(0.9) - offs.quantile(0.1)
 }
 
+// writeCalibration reports calibrate's estimate, or its failure and the
+// fallback to publisher start + N/fps, which it then uses.
+func (res *latencyResult) writeCalibration(out io.Writer, server string) {
+	if res.base.IsZero() {
+		fmt.Fprintf(out, "calibration failed for %s: no segment start with a readable frame number; using publisher start + N/fps\n", server)
+		res.base = res.pubStart
+		return
+	}
+	fmt.Fprintf(out, "calibration: frame N reached %s at publisher start + %s + N/fps (p10-p90 spread %s over %d segments)\n",
+		server, ms(res.base.Sub(res.pubStart)), ms(res.baseSpread), res.baseN)
+}
+
 // partLatencies returns the latency of the last frame of every measured part.
 func (res *latencyResult) partLatencies(f *follower, from time.Time) timings {
 	frame := time.Second / time.Duration(res.src.FPS)
@@ -285,13 +291,7 @@ func writeLatencyReport(out io.Writer, rig *benchRig, res *latencyResult, comman
 	fmt.Fprintf(out, "source: %dx%d %d fps, key frame every 1 s, frame number drawn in the picture; ladder: %s\n",
 		res.src.Width, res.src.Height, res.src.FPS, ladderSummary(transcode.DefaultLadder()))
 	fmt.Fprintf(out, "measured %v after a %v warmup\n", res.duration, res.warmup)
-	if res.base.IsZero() {
-		fmt.Fprintln(out, "calibration failed: no segment start with a readable frame number; using publisher start + N/fps")
-		res.base = res.pubStart
-	} else {
-		fmt.Fprintf(out, "calibration: frame N reached the server at publisher start + %s + N/fps (p10-p90 spread %s over %d segments)\n",
-			ms(res.base.Sub(res.pubStart)), ms(res.baseSpread), res.baseN)
-	}
+	res.writeCalibration(out, "the server")
 	fmt.Fprintln(out)
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "rendition\tsize\tparts\tpart dur\tmin\tmedian\tp90\tmax\tPART-HOLD-BACK\tplayer latency\tunread\tmisaligned\tbatched\t")

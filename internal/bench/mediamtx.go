@@ -93,25 +93,12 @@ func startMediaMTX(ctx context.Context, bin string) (*mediamtx, error) {
 	m := &mediamtx{rtmp: "rtmp://" + addrs[0], hls: "http://" + addrs[1], dir: dir, cmd: cmd,
 		done: make(chan error, 1), playlists: map[string]string{}}
 	go func() { m.done <- cmd.Wait() }()
-	for deadline := time.Now().Add(10 * time.Second); ; {
-		if c, err := net.DialTimeout("tcp", addrs[1], 100*time.Millisecond); err == nil {
-			c.Close()
-			return m, nil
-		}
-		select {
-		case err := <-m.done:
-			m.done <- err
-			text := m.log()
-			m.close()
-			return nil, fmt.Errorf("bench origin: MediaMTX exited at start: %v: %s", err, text)
-		case <-time.After(20 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			text := m.log()
-			m.close()
-			return nil, fmt.Errorf("bench origin: MediaMTX did not listen on %s: %s", addrs[1], text)
-		}
+	if err := waitListening(addrs[1], m.done, 10*time.Second); err != nil {
+		text := m.log()
+		m.close()
+		return nil, fmt.Errorf("bench origin: MediaMTX %w: %s", err, text)
 	}
+	return m, nil
 }
 
 // publish has ffmpeg publish src to MediaMTX under path, and waits until
@@ -231,14 +218,6 @@ func (m *mediamtx) close() {
 	for _, p := range m.pubs {
 		p.Stop()
 	}
-	if m.cmd.Process != nil {
-		_ = m.cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-m.done:
-		case <-time.After(5 * time.Second):
-			_ = m.cmd.Process.Kill()
-			<-m.done
-		}
-	}
+	stopChild(m.cmd, m.done)
 	os.RemoveAll(m.dir)
 }

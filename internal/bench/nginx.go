@@ -96,23 +96,45 @@ func startStaticNginx(ctx context.Context, bin string, workers int) (*staticNgin
 	}
 	n := &staticNginx{URL: "http://" + listen, dir: dir, cmd: cmd, done: make(chan error, 1)}
 	go func() { n.done <- cmd.Wait() }()
-	for deadline := time.Now().Add(5 * time.Second); ; {
-		c, err := net.DialTimeout("tcp", listen, 100*time.Millisecond)
-		if err == nil {
+	if err := waitListening(listen, n.done, 5*time.Second); err != nil {
+		n.close()
+		return nil, fmt.Errorf("bench origin: nginx %w: %s", err, stderr.String())
+	}
+	return n, nil
+}
+
+// waitListening waits until a child process started with done (which gets
+// its exit) accepts connections on addr. An exit stays in done for close.
+func waitListening(addr string, done chan error, timeout time.Duration) error {
+	for deadline := time.Now().Add(timeout); ; {
+		if c, err := net.DialTimeout("tcp", addr, 100*time.Millisecond); err == nil {
 			c.Close()
-			return n, nil
+			return nil
 		}
 		select {
-		case err := <-n.done:
-			n.done <- err
-			n.close()
-			return nil, fmt.Errorf("bench origin: nginx exited at start: %v: %s", err, stderr.String())
+		case err := <-done:
+			done <- err
+			return fmt.Errorf("exited at start: %v", err)
 		case <-time.After(20 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
-			n.close()
-			return nil, fmt.Errorf("bench origin: nginx did not listen on %s: %s", listen, stderr.String())
+			return fmt.Errorf("did not listen on %s", addr)
 		}
+	}
+}
+
+// stopChild asks a child process started with done (which gets its exit)
+// to stop with SIGTERM, and kills it if it has not exited within 5 s.
+func stopChild(cmd *exec.Cmd, done chan error) {
+	if cmd.Process == nil {
+		return
+	}
+	_ = cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		_ = cmd.Process.Kill()
+		<-done
 	}
 }
 
@@ -180,14 +202,6 @@ func procStat(pid int) (ppid int, ticks int64, ok bool) {
 }
 
 func (n *staticNginx) close() {
-	if n.cmd.Process != nil {
-		_ = n.cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-n.done:
-		case <-time.After(5 * time.Second):
-			_ = n.cmd.Process.Kill()
-			<-n.done
-		}
-	}
+	stopChild(n.cmd, n.done)
 	os.RemoveAll(n.dir)
 }

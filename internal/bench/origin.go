@@ -581,10 +581,6 @@ func writeThroughput(out io.Writer, o originOptions, rows []originRow) {
 	fmt.Fprintln(out, "|---|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---|")
 	for _, r := range rows {
 		m := medianRun(r.runs)
-		var all []string
-		for _, run := range r.runs {
-			all = append(all, strconv.FormatFloat(run.rps, 'f', 0, 64))
-		}
 		target := ""
 		switch r.target.kind {
 		case "part":
@@ -593,8 +589,8 @@ func writeThroughput(out io.Writer, o originOptions, rows []originRow) {
 			target = originVerdict(m.rps, originPlaylistTarget)
 		}
 		fmt.Fprintf(out, "| %s | %s | %s | %d | %.0f | %s | %s | %s | %s | %d | %.2f cores | %.0f | %s |\n",
-			r.target.kind, r.target.rendition, originBytes(r.size), r.conns, m.rps, strings.Join(all, ", "),
-			m.transfer, m.p50, m.p99, m.errors, m.cpu, m.rps/max(m.cpu, 0.01), target)
+			r.target.kind, r.target.rendition, originBytes(r.size), r.conns, m.rps, rpsList(r.runs),
+			m.transfer, m.p50, m.p99, m.errors, m.cpu, perCore(m), target)
 	}
 	writeBaseline(out, rows)
 	writeMediaMTX(out, rows)
@@ -603,12 +599,7 @@ func writeThroughput(out io.Writer, o originOptions, rows []originRow) {
 // writeMediaMTX sets each request beside MediaMTX answering the same kind
 // of request, measured in alternating runs.
 func writeMediaMTX(out io.Writer, rows []originRow) {
-	var with []originRow
-	for _, r := range rows {
-		if len(r.mtx) > 0 {
-			with = append(with, r)
-		}
-	}
+	with := rowsWith(rows, func(r originRow) []wrkResult { return r.mtx })
 	if len(with) == 0 {
 		return
 	}
@@ -618,27 +609,41 @@ func writeMediaMTX(out io.Writer, rows []originRow) {
 	fmt.Fprintln(out, "|---|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|")
 	for _, r := range with {
 		m, n := medianRun(r.runs), medianRun(r.mtx)
-		var all []string
-		for _, run := range r.mtx {
-			all = append(all, strconv.FormatFloat(run.rps, 'f', 0, 64))
-		}
-		lc, nc := m.rps/max(m.cpu, 0.01), n.rps/max(n.cpu, 0.01)
+		lc, nc := perCore(m), perCore(n)
 		fmt.Fprintf(out, "| %s | %s | %s | %s | %d | %.0f | %.0f | %s | %s | %.2f× | %.0f | %.0f | %.2f× |\n",
 			r.target.kind, r.target.rendition, originBytes(r.size), originBytes(r.mtxSize), r.conns, m.rps, n.rps,
-			strings.Join(all, ", "), n.p99, m.rps/max(n.rps, 1), lc, nc, lc/max(nc, 1))
+			rpsList(r.mtx), n.p99, m.rps/max(n.rps, 1), lc, nc, lc/max(nc, 1))
 	}
 }
+
+// rowsWith returns the rows that have baseline runs.
+func rowsWith(rows []originRow, runs func(originRow) []wrkResult) []originRow {
+	var with []originRow
+	for _, r := range rows {
+		if len(runs(r)) > 0 {
+			with = append(with, r)
+		}
+	}
+	return with
+}
+
+// rpsList lists the requests/s of each run.
+func rpsList(runs []wrkResult) string {
+	all := make([]string, len(runs))
+	for i, run := range runs {
+		all[i] = strconv.FormatFloat(run.rps, 'f', 0, 64)
+	}
+	return strings.Join(all, ", ")
+}
+
+// perCore is requests/s per core of the CPU the serving process used.
+func perCore(r wrkResult) float64 { return r.rps / max(r.cpu, 0.01) }
 
 // writeBaseline sets each part and segment beside nginx serving the same
 // bytes from a file with sendfile, measured in alternating runs: the
 // machine's cost of moving those bytes, apart from anything Livehouse does.
 func writeBaseline(out io.Writer, rows []originRow) {
-	var with []originRow
-	for _, r := range rows {
-		if len(r.nginx) > 0 {
-			with = append(with, r)
-		}
-	}
+	with := rowsWith(rows, func(r originRow) []wrkResult { return r.nginx })
 	if len(with) == 0 {
 		return
 	}
@@ -648,14 +653,10 @@ func writeBaseline(out io.Writer, rows []originRow) {
 	fmt.Fprintln(out, "|---|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|")
 	for _, r := range with {
 		m, n := medianRun(r.runs), medianRun(r.nginx)
-		var all []string
-		for _, run := range r.nginx {
-			all = append(all, strconv.FormatFloat(run.rps, 'f', 0, 64))
-		}
-		lc, nc := m.rps/max(m.cpu, 0.01), n.rps/max(n.cpu, 0.01)
+		lc, nc := perCore(m), perCore(n)
 		fmt.Fprintf(out, "| %s | %s | %s | %d | %.0f | %.0f | %s | %s | %.2f× | %.0f | %.0f | %.2f× |\n",
 			r.target.kind, r.target.rendition, originBytes(r.size), r.conns, m.rps, n.rps,
-			strings.Join(all, ", "), n.transfer, m.rps/max(n.rps, 1), lc, nc, lc/max(nc, 1))
+			rpsList(r.nginx), n.transfer, m.rps/max(n.rps, 1), lc, nc, lc/max(nc, 1))
 	}
 }
 

@@ -43,8 +43,9 @@ type Config struct {
 	ThumbnailPath string
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
-	// RestartDelay is the pause before restarting a dead ffmpeg; default
-	// 200 ms. It doubles (up to 5 s) while ffmpeg keeps dying without output.
+	// RestartDelay is the pause before restarting a dead ffmpeg, or retrying
+	// one that could not start; default 200 ms. It doubles (up to 5 s) while
+	// ffmpeg keeps failing without output.
 	RestartDelay time.Duration
 }
 
@@ -180,7 +181,7 @@ func (t *Transcoder) Stats() Stats {
 }
 
 // Run feeds src into ffmpeg and the renditions into the sinks until ctx is
-// done or src ends, restarting ffmpeg whenever it dies. On return ffmpeg has
+// done or src ends, restarting ffmpeg whenever it dies or fails to start. On return ffmpeg has
 // been killed and reaped and every goroutine and pipe is gone. It returns nil
 // when ctx ends or the source closes normally.
 func (t *Transcoder) Run(ctx context.Context, src *media.Reader) error {
@@ -281,20 +282,27 @@ func (t *Transcoder) supervise(ctx context.Context, srcDone <-chan error) error 
 	failures := 0
 	for {
 		p, err := t.start()
-		if err != nil {
-			return err
-		}
-		if p == nil { // the source ended before the start
-			return <-srcDone
-		}
-		done, err := t.watch(ctx, p, srcDone)
-		if done {
-			return err
-		}
-		if p.produced.Load() {
-			failures = 0
-		} else {
+		switch {
+		case err != nil:
+			// A missing or unrunnable ffmpeg may be fixed while we wait
+			// (a package install, a remounted disk): retry like a crash.
 			failures++
+			t.mu.Lock()
+			t.stats.LastError = err.Error()
+			t.mu.Unlock()
+			t.log.Error("cannot start ffmpeg; retrying", "err", err, "attempt", failures)
+		case p == nil: // the source ended before the start
+			return <-srcDone
+		default:
+			done, err := t.watch(ctx, p, srcDone)
+			if done {
+				return err
+			}
+			if p.produced.Load() {
+				failures = 0
+			} else {
+				failures++
+			}
 		}
 		delay := t.cfg.RestartDelay
 		if failures > 1 { // back off while ffmpeg dies without output

@@ -474,17 +474,43 @@ func TestCrashingFFmpegIsRestartedWithBackoff(t *testing.T) {
 	}
 }
 
-func TestRunFailsWhenFFmpegCannotStart(t *testing.T) {
+func TestUnstartableFFmpegIsRetriedUntilItAppears(t *testing.T) {
 	src := makeSource(t, src720)
 	sinks := map[string]Sink{"480p": &recordingSink{}, "360p": &recordingSink{}}
-	tc, err := New(Config{FFmpegPath: "/nonexistent/ffmpeg", Ladder: DefaultLadder(), Source: src.Tracks, Sinks: sinks})
+	path := filepath.Join(t.TempDir(), "ffmpeg") // missing for now
+	tc, err := New(Config{FFmpegPath: path, Ladder: DefaultLadder(), Source: src.Tracks, Sinks: sinks,
+		Logger: testLogger(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	st := media.NewStream(src.Tracks)
-	err = tc.Run(context.Background(), st.Subscribe(16))
-	if err == nil || !strings.Contains(err.Error(), "start ffmpeg") {
-		t.Fatalf("Run = %v, want a start error", err)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- tc.Run(ctx, st.Subscribe(1024)) }()
+	time.Sleep(700 * time.Millisecond)
+	stats := tc.Stats()
+	select {
+	case err := <-done:
+		t.Fatalf("Run returned %v although ffmpeg may still appear", err)
+	default:
+	}
+	// Retries after 0.2 and 0.6 s (200, 400 ms backoff).
+	if stats.Running || stats.Restarts < 1 || stats.Restarts > 3 {
+		t.Errorf("stats %+v, want 2 retries and nothing running", stats)
+	}
+	if !strings.Contains(stats.LastError, "start ffmpeg") {
+		t.Errorf("LastError %q, want the start error", stats.LastError)
+	}
+	if err := os.Symlink(ffmpegPath, path); err != nil {
+		t.Fatal(err)
+	}
+	if !waitFor(3*time.Second, func() bool { return tc.Stats().Running }) {
+		t.Fatalf("ffmpeg not started once it exists: %+v", tc.Stats())
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("Run: %v", err)
 	}
 }
 

@@ -1,6 +1,7 @@
 package account
 
 import (
+	"container/list"
 	"sync"
 	"time"
 
@@ -35,52 +36,60 @@ func DefaultRateLimits() RateLimits {
 const maxKeys = 100_000
 
 // Limiter is one token bucket per key (such as a client address). Buckets
-// that have refilled are forgotten, so memory follows recent activity. It
-// is safe for concurrent use.
+// that have refilled are forgotten, so memory follows recent activity; when
+// maxKeys are remembered, the least recently used bucket makes room, so a
+// new key is always limited. It is safe for concurrent use.
 type Limiter struct {
 	rate Rate
+	max  int
 	mu   sync.Mutex
-	m    map[string]*bucket
-	ops  int
+	m    map[string]*list.Element // of *bucket
+	lru  list.List                // front is the most recently used
 }
 
 type bucket struct {
+	key  string
 	lim  *rate.Limiter
 	last time.Time
 }
 
 // NewLimiter returns a Limiter; a Rate with Burst <= 0 allows everything.
 func NewLimiter(r Rate) *Limiter {
-	return &Limiter{rate: r, m: map[string]*bucket{}}
+	return &Limiter{rate: r, max: maxKeys, m: map[string]*list.Element{}}
 }
 
 // Take spends one of key's tokens, or reports how long until one is there.
 func (s *Limiter) Take(key string) (time.Duration, bool) { return s.take(key, time.Now()) }
 
+// bucket returns key's bucket, making one if need be.
 func (s *Limiter) bucket(key string, now time.Time) *rate.Limiter {
-	s.ops++
-	if s.ops%1024 == 0 || len(s.m) >= maxKeys {
-		s.sweep(now)
+	s.sweep(now)
+	if e := s.m[key]; e != nil {
+		s.lru.MoveToFront(e)
+		b := e.Value.(*bucket)
+		b.last = now
+		return b.lim
 	}
-	b := s.m[key]
-	if b == nil {
-		b = &bucket{lim: rate.NewLimiter(rate.Every(s.rate.Every), s.rate.Burst)}
-		if len(s.m) < maxKeys {
-			s.m[key] = b
-		}
+	for len(s.m) >= s.max {
+		s.drop(s.lru.Back())
 	}
-	b.last = now
+	b := &bucket{key: key, lim: rate.NewLimiter(rate.Every(s.rate.Every), s.rate.Burst), last: now}
+	s.m[key] = s.lru.PushFront(b)
 	return b.lim
 }
 
-// sweep forgets buckets idle long enough to be full again.
+// sweep forgets buckets idle long enough to be full again; they are the
+// least recently used, at the back.
 func (s *Limiter) sweep(now time.Time) {
 	full := time.Duration(s.rate.Burst) * s.rate.Every
-	for k, b := range s.m {
-		if now.Sub(b.last) > full {
-			delete(s.m, k)
-		}
+	for e := s.lru.Back(); e != nil && now.Sub(e.Value.(*bucket).last) > full; e = s.lru.Back() {
+		s.drop(e)
 	}
+}
+
+func (s *Limiter) drop(e *list.Element) {
+	delete(s.m, e.Value.(*bucket).key)
+	s.lru.Remove(e)
 }
 
 // take spends one token for key, or returns how long to wait for one.
@@ -98,14 +107,20 @@ func (s *Limiter) take(key string, now time.Time) (time.Duration, bool) {
 	return 0, true
 }
 
-// wait returns how long until key has a token, without spending one.
+// wait returns how long until key has a token, without spending one. It
+// remembers nothing: a key with no bucket has a full one.
 func (s *Limiter) wait(key string, now time.Time) time.Duration {
 	if s.rate.Burst <= 0 {
 		return 0
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	lim := s.bucket(key, now)
+	s.sweep(now)
+	e := s.m[key]
+	if e == nil {
+		return 0
+	}
+	lim := e.Value.(*bucket).lim
 	if lim.TokensAt(now) >= 1 {
 		return 0
 	}

@@ -166,10 +166,11 @@ func (s *Service) SignUp(ctx context.Context, client, email, password, displayNa
 func (s *Service) SignIn(ctx context.Context, client, email, password string) (Session, error) {
 	now := s.now()
 	email = strings.ToLower(strings.TrimSpace(email))
-	if d := s.signInFor.wait(email, now); d > 0 {
+	// The address first: only attempts it allows can make per-email buckets.
+	if d, ok := s.signInIP.take(client, now); !ok {
 		return Session{}, &RateLimitError{RetryAfter: d}
 	}
-	if d, ok := s.signInIP.take(client, now); !ok {
+	if d := s.signInFor.wait(email, now); d > 0 {
 		return Session{}, &RateLimitError{RetryAfter: d}
 	}
 	if len(password) > 4*MaxPassword {

@@ -85,6 +85,10 @@ func (s *Service) Subscribe(ctx context.Context, req SubRequest) (SubResult, err
 			return SubResult{}, refuse("already_subscribed", "%s subscribes already until %s", subscriber.DisplayName, cur.PeriodEnd.Format("2 Jan 2006"))
 		case cur.Renews:
 			return SubResult{}, refuse("already_subscribed", "you subscribe already; it renews on %s", cur.PeriodEnd.Format("2 Jan 2006"))
+		case cur.PayerID != subscriber.ID:
+			// Resuming would renew on the gifter's wallet.
+			return SubResult{}, refuse("already_subscribed", "your subscription is a gift that lasts until %s and does not renew; subscribe yourself once it ends",
+				cur.PeriodEnd.Format("2 Jan 2006"))
 		}
 		sub, err := s.cfg.Store.SetRenews(ctx, req.Channel.ID, subscriber.ID, true)
 		if err != nil {

@@ -1,0 +1,112 @@
+package money_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/livehouse/livehouse/internal/money"
+	"github.com/livehouse/livehouse/internal/payment"
+	"github.com/livehouse/livehouse/internal/store"
+)
+
+// subWorld is a channel, its owner and viewers holding coins, on a
+// service whose clock the test moves.
+type subWorld struct {
+	st    *store.Store
+	svc   *money.Service
+	ch    store.Channel
+	owner store.User
+	clock *time.Time
+}
+
+func newSubWorld(t *testing.T, st *store.Store) *subWorld {
+	t.Helper()
+	ctx := context.Background()
+	clock := time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
+	w := &subWorld{st: st, clock: &clock}
+	svc, err := money.New(money.Config{Store: st, Providers: []money.Provider{payment.Sandbox{}}, Now: func() time.Time { return *w.clock }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.svc = svc
+	w.owner, err = st.CreateUser(ctx, store.NewUser{Email: "owner@x.example", DisplayName: "owner", PasswordHash: "x", Role: store.RoleCreator})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.ch, _, err = st.CreateChannelWith(ctx, store.NewChannel{Slug: "subs", OwnerID: w.owner.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
+// fan is a new viewer who bought coins coins.
+func (w *subWorld) fan(t *testing.T, name string, coins int64) store.User {
+	t.Helper()
+	ctx := context.Background()
+	u, err := w.st.CreateUser(ctx, store.NewUser{Email: name + "@x.example", DisplayName: name, PasswordHash: "x", Role: store.RoleViewer})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if coins > 0 {
+		p, err := w.st.CreateCoinPack(ctx, store.CoinPack{Name: fmt.Sprintf("p%d", coins), Coins: coins, Price: 100, Currency: "USD", Active: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.svc.Buy(ctx, money.BuyRequest{UserID: u.ID, PackID: p.ID, Provider: "sandbox", Card: payment.CardSucceeds, IdemKey: "buy-" + u.ID}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return u
+}
+
+func (w *subWorld) wallet(t *testing.T, u store.User) int64 {
+	t.Helper()
+	b, err := w.st.Balance(context.Background(), money.WalletAccountID(u.ID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func refusalCode(err error) string {
+	if rf, ok := err.(*money.Refusal); ok {
+		return rf.Code()
+	}
+	return ""
+}
+
+// A gifted month is the gifter's one-off present: its recipient cannot
+// turn it into a renewing subscription, which would charge the gifter's
+// wallet every month from then on.
+func TestGiftedSubscriptionCannotBeResumedOnTheGiftersCoins(t *testing.T) {
+	engines(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		w := newSubWorld(t, st)
+		gifter, friend := w.fan(t, "gifter", 5000), w.fan(t, "friend", 0)
+		if _, err := w.svc.Subscribe(ctx, money.SubRequest{From: money.Spender{User: gifter}, Channel: w.ch, Tier: 1, Recipient: friend.ID, IdemKey: "gift-1"}); err != nil {
+			t.Fatal(err)
+		}
+		paid := w.wallet(t, gifter)
+		_, err := w.svc.Subscribe(ctx, money.SubRequest{From: money.Spender{User: friend}, Channel: w.ch, Tier: 1, IdemKey: "resume-1"})
+		if refusalCode(err) != "already_subscribed" {
+			t.Fatalf("the recipient resuming a gifted month: %v, want an already_subscribed refusal", err)
+		}
+		sub, err := st.SubscriptionOf(ctx, w.ch.ID, friend.ID)
+		if err != nil || sub.Renews || sub.PayerID != gifter.ID {
+			t.Fatalf("gifted subscription after the refused resume = %+v, %v; want it still not renewing", sub, err)
+		}
+		*w.clock = w.clock.AddDate(0, 1, 1)
+		if _, err := w.svc.RenewDue(ctx, *w.clock); err != nil {
+			t.Fatal(err)
+		}
+		if got := w.wallet(t, gifter); got != paid {
+			t.Errorf("gifter's wallet went from %d to %d at the gifted month's end", paid, got)
+		}
+		if sub, _ := st.SubscriptionOf(ctx, w.ch.ID, friend.ID); sub.Current(*w.clock) {
+			t.Errorf("the gifted month renewed: %+v", sub)
+		}
+	})
+}

@@ -10,6 +10,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -62,8 +63,18 @@ type Config struct {
 	// requests (as behind a TLS-terminating proxy). Requests over TLS always
 	// get Secure cookies.
 	SecureCookies bool
-	// TrustProxy takes the client address for rate limits from the last
-	// X-Forwarded-For hop. Only set it behind a proxy that sets that header.
+	// TrustedProxies are the proxies (CDN edges, load balancers) whose
+	// X-Forwarded-For hops are believed. When the connection comes from
+	// one of them, the client address for rate limits and viewer counts is
+	// the rightmost X-Forwarded-For hop that is not in TrustedProxies (the
+	// leftmost hop if all are). A connection from any other address is the
+	// client itself, whatever headers it sends.
+	TrustedProxies []netip.Prefix
+	// TrustProxy, when TrustedProxies is empty, believes one hop: a
+	// connection from a loopback or private address (a local proxy) is
+	// answered for the last X-Forwarded-For hop. Set it only behind a proxy
+	// that sets that header; behind a CDN and a proxy, list both in
+	// TrustedProxies instead.
 	TrustProxy bool
 	// HeartbeatLimit bounds heartbeats per client address; zero means 120 at
 	// once, then 10 per second (many viewers can share an address).

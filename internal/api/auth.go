@@ -3,9 +3,7 @@ package api
 import (
 	"context"
 	"errors"
-	"net"
 	"net/http"
-	"net/netip"
 	"strings"
 	"time"
 
@@ -171,29 +169,4 @@ func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
 		e = &Error{Status: http.StatusInternalServerError, Code: "internal", Message: "internal error; the server log has details"}
 	}
 	writeError(w, e)
-}
-
-// clientKey identifies the caller's network for rate limits: the IP
-// address, or its /64 for IPv6 (one subscriber's usual allocation).
-func (a *API) clientKey(r *http.Request) string {
-	addr := r.RemoteAddr
-	if a.cfg.TrustProxy {
-		if xff := r.Header.Get("X-Forwarded-For"); xff != "" {
-			hops := strings.Split(xff, ",")
-			addr = strings.TrimSpace(hops[len(hops)-1])
-		}
-	}
-	if host, _, err := net.SplitHostPort(addr); err == nil {
-		addr = host
-	}
-	ip, err := netip.ParseAddr(addr)
-	if err != nil {
-		return addr
-	}
-	ip = ip.Unmap()
-	if ip.Is6() {
-		p, _ := ip.Prefix(64)
-		return p.String()
-	}
-	return ip.String()
 }

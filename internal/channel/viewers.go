@@ -44,7 +44,7 @@ type Viewers struct {
 type audience struct {
 	info       live.BroadcastInfo
 	seen       map[string]time.Time // viewer id -> last heartbeat
-	current    int                  // ids in seen that were within the window at the last prune or beat
+	current    int                  // len(seen): ids within the window at the last prune, and those seen since
 	peak       int
 	viewerMs   int64
 	lastSample time.Time
@@ -98,15 +98,16 @@ func (v *Viewers) Beat(slug, viewerID string) bool {
 	if a == nil {
 		return false
 	}
-	last, ok := a.seen[viewerID]
+	_, ok := a.seen[viewerID]
 	if !ok && len(a.seen) >= v.cfg.MaxPerChannel {
 		return true
 	}
-	if !ok || now.Sub(last) > v.cfg.Window {
-		a.current++
+	a.seen[viewerID] = now
+	if !ok {
+		// An id back after the window but not yet pruned is still counted.
+		a.current = len(a.seen)
 		a.peak = max(a.peak, a.current)
 	}
-	a.seen[viewerID] = now
 	return true
 }
 

@@ -84,3 +84,20 @@ func TestViewersCapTrackedIDsPerBroadcast(t *testing.T) {
 		t.Errorf("Count = %d, want the cap of 2", n)
 	}
 }
+
+func TestViewersCountAViewerBackAfterTheWindowOnceBeforeThePrune(t *testing.T) {
+	c := newClock()
+	v := NewViewers(ViewersConfig{Store: openStore(t), Window: 30 * time.Second})
+	v.now = c.now
+	v.Start(live.BroadcastInfo{Slug: "x", BroadcastID: "b"})
+	v.Beat("x", "viewer-a")
+	c.advance(40 * time.Second) // past the window, and no Sample has pruned it
+	v.Beat("x", "viewer-a")
+	if n, _ := v.Count("x"); n != 1 {
+		t.Errorf("Count = %d, want 1: one viewer came back", n)
+	}
+	s, _ := v.End(live.BroadcastInfo{Slug: "x", BroadcastID: "b"})
+	if s.PeakViewers != 1 {
+		t.Errorf("peak = %d, want 1", s.PeakViewers)
+	}
+}

@@ -456,3 +456,35 @@ func FuzzParseDirectives(f *testing.F) {
 }
 
 func urlParseQuery(raw string) (map[string][]string, error) { return url.ParseQuery(raw) }
+
+func TestMultivariantDoesNotWaitForIdleOrEndedRenditions(t *testing.T) {
+	l := newTestLadder(t, "source", "480p", "360p")
+	rends := l.Renditions()
+	f := newFeeder(t, 30, rends[0])
+	f.frames(10)
+	rends[1].Idle() // its transcoder cannot run
+	rends[2].End()  // its transcoder could not be built
+	srv := serve(t, l)
+	start := time.Now()
+	res, body := get(t, srv.URL+"/hls/chan/index.m3u8")
+	if took := time.Since(start); took > time.Second {
+		t.Errorf("multivariant took %v; it waited for renditions without a producer", took)
+	}
+	if res.StatusCode != 200 || !strings.Contains(body, "b1/source/index.m3u8") ||
+		strings.Contains(body, "480p") || strings.Contains(body, "360p") {
+		t.Fatalf("status %d, want only the source listed:\n%s", res.StatusCode, body)
+	}
+
+	// An ended rendition that had media leaves the multivariant while the
+	// others go on, and the idle one comes back once it produces again.
+	newFeeder(t, 30, rends[1]).frames(10)
+	_, body = get(t, srv.URL+"/hls/chan/index.m3u8")
+	if !strings.Contains(body, "b1/480p/index.m3u8") {
+		t.Errorf("a producing rendition is not listed:\n%s", body)
+	}
+	rends[1].End()
+	_, body = get(t, srv.URL+"/hls/chan/index.m3u8")
+	if strings.Contains(body, "480p") {
+		t.Errorf("an ended rendition is still listed:\n%s", body)
+	}
+}

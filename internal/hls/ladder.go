@@ -36,6 +36,7 @@ type Ladder struct {
 	readerFiles chan struct{}
 
 	mu         sync.Mutex
+	ended      bool // End was called
 	boundaries []boundary
 	dateRanges []DateRange
 }
@@ -86,6 +87,9 @@ func (l *Ladder) Release() {
 
 // End ends every rendition with EXT-X-ENDLIST.
 func (l *Ladder) End() {
+	l.mu.Lock()
+	l.ended = true
+	l.mu.Unlock()
 	for _, r := range l.renditions {
 		r.End()
 	}
@@ -151,13 +155,14 @@ func (l *Ladder) Variants() []VariantInfo {
 	return out
 }
 
-// WaitReady waits until every rendition has a part, ctx ends, or the ladder's
-// ReadyTimeout passes. It reports whether all were ready.
+// WaitReady waits until every rendition with a producer has a part, ctx
+// ends, or the ladder's ReadyTimeout passes. Ended and idle renditions (see
+// Rendition.Idle) are not waited for. It reports whether all were ready.
 func (l *Ladder) WaitReady(ctx context.Context) bool {
 	ctx, cancel := context.WithTimeout(ctx, l.cfg.ReadyTimeout)
 	defer cancel()
 	for _, r := range l.renditions {
-		if !r.waitFor(ctx, func() bool { return r.hasPartLocked() || r.ended }) {
+		if !r.waitFor(ctx, func() bool { return r.hasPartLocked() || r.ended || r.idle }) {
 			return false
 		}
 	}
@@ -165,12 +170,16 @@ func (l *Ladder) WaitReady(ctx context.Context) bool {
 }
 
 // Multivariant renders the multivariant playlist, listing the renditions
-// that are ready, with URIs relative to the channel's index.m3u8.
+// that are ready, with URIs relative to the channel's index.m3u8. A
+// rendition ended on its own while the ladder goes on is left out.
 func (l *Ladder) Multivariant() []byte {
 	var b strings.Builder
 	b.WriteString("#EXTM3U\n#EXT-X-VERSION:9\n#EXT-X-INDEPENDENT-SEGMENTS\n")
-	for _, v := range l.Variants() {
-		if !v.Ready {
+	l.mu.Lock()
+	ladderEnded := l.ended
+	l.mu.Unlock()
+	for i, v := range l.Variants() {
+		if !v.Ready || (l.renditions[i].Ended() && !ladderEnded) {
 			continue
 		}
 		fmt.Fprintf(&b, "#EXT-X-STREAM-INF:BANDWIDTH=%d,AVERAGE-BANDWIDTH=%d,CODECS=\"%s\"",

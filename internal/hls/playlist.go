@@ -178,6 +178,13 @@ func (r *Rendition) segmentLength(s *segment) time.Duration {
 	return d
 }
 
+// Ended reports whether the rendition ended with EXT-X-ENDLIST.
+func (r *Rendition) Ended() bool {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return r.ended
+}
+
 func (r *Rendition) hasPartLocked() bool {
 	for _, s := range r.segments {
 		if len(s.parts) > 0 {

@@ -66,6 +66,7 @@ type Rendition struct {
 	segments []*segment // window, oldest first; the last may be open
 	discSeq  uint64     // discontinuity sequence of segments[0]
 	ended    bool
+	idle     bool // no producer until the next Begin; see Idle
 	tracks   media.Tracks
 	playlist [2][]byte // rendered without and with _HLS_skip
 	target   int       // EXT-X-TARGETDURATION in seconds
@@ -133,6 +134,7 @@ func (r *Rendition) Begin(tracks media.Tracks) {
 	*w = writer{epoch: epoch, initID: epoch, tracks: tracks, seq: w.seq, nextMSN: w.nextMSN, hasMSN: w.hasMSN}
 	r.mu.Lock()
 	w.pendingDisc = len(r.segments) > 0
+	r.idle = false
 	r.tracks = tracks
 	if init != nil {
 		r.inits[epoch] = init
@@ -162,6 +164,17 @@ func (r *Rendition) End() {
 	r.mu.Lock()
 	r.ended = true
 	r.renderLocked()
+	r.mu.Unlock()
+	r.notify()
+}
+
+// Idle closes the open part and segment, and marks the rendition as having
+// no producer until the next Begin (its transcoder cannot run): the
+// multivariant playlist stops waiting for it.
+func (r *Rendition) Idle() {
+	r.finishEpoch()
+	r.mu.Lock()
+	r.idle = true
 	r.mu.Unlock()
 	r.notify()
 }

@@ -164,11 +164,12 @@ func (b *Broadcast) startTranscoderLocked(ep *epoch) {
 		<-b.txDone
 	}
 	// The renditions are fixed for the whole broadcast; a reconnecting
-	// encoder with a smaller picture loses the rungs that would upscale.
+	// encoder with a smaller picture loses the rungs that would upscale, and
+	// an ended rendition stays ended.
 	ladder := b.cfgLadder
 	ladder.Renditions = nil
 	for _, r := range b.cfgLadder.Renditions {
-		if b.ladder.Rendition(r.Name) != nil {
+		if rend := b.ladder.Rendition(r.Name); rend != nil && !rend.Ended() {
 			ladder.Renditions = append(ladder.Renditions, r)
 		}
 	}
@@ -187,7 +188,12 @@ func (b *Broadcast) startTranscoderLocked(ep *epoch) {
 		Logger:        b.log,
 	})
 	if err != nil {
+		// End the renditions it would feed, so that players and the
+		// multivariant playlist do not wait for them.
 		b.log.Error("cannot start the transcoder; only the source rendition is served", "err", err)
+		for _, s := range sinks {
+			s.(*hls.Rendition).End()
+		}
 		return
 	}
 	ctx, cancel := context.WithCancel(context.Background())

@@ -215,6 +215,7 @@ type recordingSink struct {
 	units  []*media.Unit
 	at     []time.Time // wall clock of each Write
 	first  time.Time   // wall clock of the first Write
+	idles  int         // calls of Idle
 }
 
 type beginEvent struct {
@@ -227,6 +228,12 @@ func (s *recordingSink) Begin(tr media.Tracks) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.begins = append(s.begins, beginEvent{time.Now(), tr, len(s.units)})
+}
+
+func (s *recordingSink) Idle() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.idles++
 }
 
 func (s *recordingSink) Write(u *media.Unit) {

@@ -25,6 +25,10 @@ type Sink interface {
 	Begin(tracks media.Tracks)
 	// Write delivers one unit; the first unit after Begin is a key frame.
 	Write(u *media.Unit)
+	// Idle says that ffmpeg failed without output (it cannot start, or it
+	// dies at once) and nothing comes until the next Begin, so nobody
+	// should wait for the rendition meanwhile.
+	Idle()
 }
 
 // Config configures a Transcoder.
@@ -291,6 +295,7 @@ func (t *Transcoder) supervise(ctx context.Context, srcDone <-chan error) error 
 			t.stats.LastError = err.Error()
 			t.mu.Unlock()
 			t.log.Error("cannot start ffmpeg; retrying", "err", err, "attempt", failures)
+			t.idle()
 		case p == nil: // the source ended before the start
 			return <-srcDone
 		default:
@@ -302,6 +307,7 @@ func (t *Transcoder) supervise(ctx context.Context, srcDone <-chan error) error 
 				failures = 0
 			} else {
 				failures++
+				t.idle()
 			}
 		}
 		delay := t.cfg.RestartDelay
@@ -321,6 +327,14 @@ func (t *Transcoder) supervise(ctx context.Context, srcDone <-chan error) error 
 		t.mu.Lock()
 		t.stats.Restarts++
 		t.mu.Unlock()
+	}
+}
+
+// idle tells every sink that no ffmpeg produces for it; no writer of the
+// sinks runs while supervise calls it.
+func (t *Transcoder) idle() {
+	for _, s := range t.sinks {
+		s.Idle()
 	}
 }
 

@@ -502,6 +502,14 @@ func TestUnstartableFFmpegIsRetriedUntilItAppears(t *testing.T) {
 	if !strings.Contains(stats.LastError, "start ffmpeg") {
 		t.Errorf("LastError %q, want the start error", stats.LastError)
 	}
+	for name, s := range sinks {
+		rs := s.(*recordingSink)
+		rs.mu.Lock()
+		if rs.idles == 0 {
+			t.Errorf("%s: never told it is idle", name)
+		}
+		rs.mu.Unlock()
+	}
 	if err := os.Symlink(ffmpegPath, path); err != nil {
 		t.Fatal(err)
 	}

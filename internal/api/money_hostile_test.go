@@ -437,6 +437,15 @@ func stripeEvent(id, typ, orderID string, amount int64, paymentIntent string) []
 	return b
 }
 
+// stripeRefund is a charge.refunded event: refunded of amount cents of
+// the payment intent's charge are refunded so far.
+func stripeRefund(id, paymentIntent string, amount, refunded int64, full bool) []byte {
+	obj := map[string]any{"id": "ch_" + id, "object": "charge", "payment_intent": paymentIntent, "amount": amount,
+		"amount_refunded": refunded, "refunded": full, "currency": "usd"}
+	b, _ := json.Marshal(map[string]any{"id": id, "object": "event", "type": "charge.refunded", "data": map[string]any{"object": obj}})
+	return b
+}
+
 func TestStripeWebhookCreditsAnOrderOnceAndRefusesForgedStaleOrTamperedDeliveries(t *testing.T) {
 	forEachEngine(t, func(t *testing.T, dsn string) {
 		const secretKey, whsec = "sk_test_x", "whsec_test"
@@ -551,7 +560,18 @@ func TestStripeWebhookCreditsAnOrderOnceAndRefusesForgedStaleOrTamperedDeliverie
 		// already spent become a receivable. Charges name the payment
 		// intent, not the order.
 		want(t, v.pay(t, "/channels/stage/gifts", newKey(), map[string]any{"gift_id": giftID(t, v, "Rocket")}), 201)
-		refund := stripeEvent("evt_refund", "charge.refunded", "", 499, "pi_1")
+		// A partial refund reverses nothing: the order stays paid, noted
+		// for an admin to review.
+		st = ledger(t, w.admin)
+		partial := stripeRefund("evt_partial", "pi_1", 499, 100, false)
+		if got := want(t, hook(partial, payment.Sign(whsec, partial, now)), 200).json(t); got["action"] != "review" {
+			t.Errorf("partial refund delivery = %v, want action review", got)
+		}
+		unmoved(t, "a partial refund", st, ledger(t, w.admin))
+		if got := decode[orderView](t, want(t, v.get(t, "/api/v1/payments/orders/"+order.ID), 200)); got.Status != "paid" || !strings.Contains(got.Message, "review") {
+			t.Errorf("order after a partial refund = %+v, want paid and noted for review", got)
+		}
+		refund := stripeRefund("evt_refund", "pi_1", 499, 499, true)
 		if got := want(t, hook(refund, payment.Sign(whsec, refund, now)), 200).json(t); got["action"] != "refunded" {
 			t.Errorf("refund delivery = %v", got)
 		}

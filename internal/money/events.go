@@ -3,6 +3,7 @@ package money
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"github.com/livehouse/livehouse/internal/store"
 )
@@ -13,6 +14,9 @@ const (
 	EventFailed      = "failed"
 	EventRefunded    = "refunded"
 	EventChargedBack = "charged_back"
+	// EventPartialRefund is a refund of part of a payment: nothing is
+	// reversed, the order is noted for an admin to review.
+	EventPartialRefund = "partial_refund"
 	EventIgnored     = "ignored"
 )
 
@@ -75,6 +79,14 @@ func (s *Service) HandleEvent(ctx context.Context, ev ProviderEvent) (EventOutco
 			}
 		}
 		return EventOutcome{Action: "declined"}, s.cfg.Store.MarkPaymentEvent(ctx, ev.Provider, ev.EventID)
+	case EventPartialRefund:
+		note := fmt.Sprintf("%s refunded %d of %d %s (event %s): not reversed here; review it", ev.Provider, ev.Amount, o.Price, o.Currency, ev.EventID)
+		s.log.Warn("money: a partial refund moves nothing; an admin should review the order", "order", o.ID, "event", ev.EventID,
+			"refunded", ev.Amount, "price", o.Price, "currency", o.Currency)
+		if err := s.cfg.Store.NoteOrder(ctx, o.ID, note); err != nil {
+			return EventOutcome{}, err
+		}
+		return EventOutcome{Action: "review"}, s.cfg.Store.MarkPaymentEvent(ctx, ev.Provider, ev.EventID)
 	case EventRefunded, EventChargedBack:
 		status := store.OrderRefunded
 		if ev.Kind == EventChargedBack {

@@ -200,6 +200,10 @@ func (s *Stripe) ParseEvent(payload []byte, header string) (money.ProviderEvent,
 				Metadata          map[string]string `json:"metadata"`
 				AmountTotal       int64             `json:"amount_total"`
 				Currency          string            `json:"currency"`
+				// A charge's amount, and how much of it is refunded so far.
+				Amount         int64 `json:"amount"`
+				AmountRefunded int64 `json:"amount_refunded"`
+				Refunded       bool  `json:"refunded"`
 			} `json:"object"`
 		} `json:"data"`
 	}
@@ -221,7 +225,13 @@ func (s *Stripe) ParseEvent(payload []byte, header string) (money.ProviderEvent,
 	case "checkout.session.async_payment_failed", "checkout.session.expired":
 		out.OrderID, out.Kind = orderID, money.EventFailed
 	case "charge.refunded":
-		out.OrderID, out.Ref, out.Kind = orderID, obj.PaymentIntent, money.EventRefunded
+		// Sent for every refund, partial ones too; only a charge refunded
+		// in full reverses its order (docs/MONEY.md).
+		out.OrderID, out.Ref, out.Kind = orderID, obj.PaymentIntent, money.EventPartialRefund
+		out.Amount, out.Currency = obj.AmountRefunded, strings.ToUpper(obj.Currency)
+		if obj.Refunded || (obj.Amount > 0 && obj.AmountRefunded >= obj.Amount) {
+			out.Kind = money.EventRefunded
+		}
 	case "charge.dispute.created":
 		out.OrderID, out.Ref, out.Kind = orderID, obj.PaymentIntent, money.EventChargedBack
 	}

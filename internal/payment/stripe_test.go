@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/livehouse/livehouse/internal/money"
 )
 
 const secret = "whsec_test_secret"
@@ -85,4 +87,27 @@ func FuzzStripeSignature(f *testing.F) {
 			}
 		}
 	})
+}
+
+// charge.refunded comes for every refund of a charge; only one refunded
+// in full reverses the order, a partial one is for an admin to review.
+func TestStripeChargeRefundedReversesOnlyAFullRefund(t *testing.T) {
+	now := time.Unix(1_800_000_000, 0)
+	s := &Stripe{WebhookSecret: secret, Now: func() time.Time { return now }}
+	for _, tt := range []struct {
+		name, object string
+		kind         string
+		amount       int64
+	}{
+		{"partial", `{"id":"ch_1","payment_intent":"pi_1","amount":499,"amount_refunded":100,"refunded":false,"currency":"usd"}`, money.EventPartialRefund, 100},
+		{"full", `{"id":"ch_1","payment_intent":"pi_1","amount":499,"amount_refunded":499,"refunded":true,"currency":"usd"}`, money.EventRefunded, 499},
+		{"the last partial refund completes it", `{"id":"ch_1","payment_intent":"pi_1","amount":499,"amount_refunded":499,"currency":"usd"}`, money.EventRefunded, 499},
+		{"no amounts", `{"id":"ch_1","payment_intent":"pi_1","currency":"usd"}`, money.EventPartialRefund, 0},
+	} {
+		body := []byte(`{"id":"evt_r","type":"charge.refunded","data":{"object":` + tt.object + `}}`)
+		ev, err := s.ParseEvent(body, Sign(secret, body, now))
+		if err != nil || ev.Kind != tt.kind || ev.Amount != tt.amount || ev.Ref != "pi_1" || ev.Currency != "USD" {
+			t.Errorf("%s: %+v, %v; want kind %s, amount %d", tt.name, ev, err, tt.kind, tt.amount)
+		}
+	}
 }

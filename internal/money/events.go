@@ -17,7 +17,7 @@ const (
 	// EventPartialRefund is a refund of part of a payment: nothing is
 	// reversed, the order is noted for an admin to review.
 	EventPartialRefund = "partial_refund"
-	EventIgnored     = "ignored"
+	EventIgnored       = "ignored"
 )
 
 // ProviderEvent is a verified webhook event, in the provider's terms

@@ -106,7 +106,7 @@ func (c *client) enqueue(frame []byte) {
 	// not be dropped for it.
 	if c.queued > 0 && c.queued+len(frame) > c.room.hub.cfg.QueueBytes {
 		c.mu.Unlock()
-		c.room.hub.count(func(s *Stats) { s.SlowDropped++ })
+		c.room.hub.slowDropped.Add(1)
 		c.room.hub.log.Info("realtime: slow consumer disconnected", "room", c.room.ch.Slug, "user", c.user.Name)
 		c.kick(websocket.StatusPolicyViolation, "slow consumer: you fell too far behind; reconnect with your last seq")
 		return

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/coder/websocket"
@@ -46,6 +47,7 @@ type Store interface {
 	UpvoteQuestion(ctx context.Context, channelID, id, userID string) (store.Question, error)
 	UpdateQuestion(ctx context.Context, channelID, id, state string, pinned bool) (store.Question, error)
 	QuestionByID(ctx context.Context, channelID, id string) (store.Question, error)
+	Questions(ctx context.Context, channelID, broadcastID string, limit int) ([]store.Question, error)
 
 	SubscriberEmotes(ctx context.Context, channelID string) ([]string, error)
 }
@@ -127,9 +129,15 @@ type Hub struct {
 
 	mu         sync.Mutex
 	rooms      map[string]*room
-	stats      Stats
 	unsubTerms func()
+
+	// Counters are atomic: deliveries count them from under a room's lock,
+	// which must never wait for the hub's.
+	delivered, slowDropped, gapsRecovered atomic.Int64
 }
+
+// roomOpenTimeout bounds opening a room (bus subscriptions, store reads).
+const roomOpenTimeout = 10 * time.Second
 
 // termsSubject carries "a blocked-terms list changed" between nodes: the
 // channel's id, or "" for the server-wide list.
@@ -232,11 +240,13 @@ func (h *Hub) Close() error {
 // Stats returns the hub's counters.
 func (h *Hub) Stats() Stats {
 	h.mu.Lock()
-	defer h.mu.Unlock()
-	s := h.stats
-	s.Rooms = len(h.rooms)
-	s.Clients = 0
+	rooms := make([]*room, 0, len(h.rooms))
 	for _, r := range h.rooms {
+		rooms = append(rooms, r)
+	}
+	h.mu.Unlock()
+	s := Stats{Rooms: len(rooms), Delivered: h.delivered.Load(), SlowDropped: h.slowDropped.Load(), GapsRecovered: h.gapsRecovered.Load()}
+	for _, r := range rooms {
 		s.Clients += r.clientCount()
 	}
 	return s
@@ -268,7 +278,7 @@ func (h *Hub) Serve(ctx context.Context, conn *websocket.Conn, ch Channel, m Mem
 	var err error
 	onSide(func() {
 		var r *room
-		if r, err = h.room(ch); err != nil {
+		if r, err = h.room(ctx, ch); err != nil {
 			return
 		}
 		c = newClient(r, conn, m)
@@ -314,30 +324,54 @@ func (h *Hub) Attach(conn *websocket.Conn, ch Channel, m Member, since int64) {
 }
 
 // room returns the channel's room on this node, opening it if needed, and
-// holds a reference that release gives back.
-func (h *Hub) room(ch Channel) (*room, error) {
+// holds a reference that release gives back. The room opens outside the
+// hub's lock, once, while other callers for the same channel wait for it
+// (up to ctx): a slow open delays only that channel's callers.
+func (h *Hub) room(ctx context.Context, ch Channel) (*room, error) {
 	h.mu.Lock()
-	defer h.mu.Unlock()
 	if h.ctx.Err() != nil {
+		h.mu.Unlock()
 		return nil, errors.New("realtime: hub closed")
 	}
 	if r := h.rooms[ch.ID]; r != nil {
 		r.refs++
+		h.mu.Unlock()
+		select {
+		case <-r.ready:
+		case <-ctx.Done():
+			h.release(r)
+			return nil, fmt.Errorf("open room %s: %w", ch.Slug, ctx.Err())
+		}
+		if r.openErr != nil { // the failed room is out of the map already
+			return nil, fmt.Errorf("open room %s: %w", ch.Slug, r.openErr)
+		}
 		return r, nil
 	}
-	r, err := openRoom(h, ch)
-	if err != nil {
-		return nil, fmt.Errorf("open room %s: %w", ch.Slug, err)
-	}
+	r := newRoom(h, ch)
 	r.refs = 1
 	h.rooms[ch.ID] = r
+	h.mu.Unlock()
+	octx, cancel := context.WithTimeout(r.ctx, roomOpenTimeout)
+	err := r.open(octx)
+	cancel()
+	if err != nil {
+		h.mu.Lock()
+		if h.rooms[ch.ID] == r {
+			delete(h.rooms, ch.ID)
+		}
+		h.mu.Unlock()
+		r.openErr = err
+		close(r.ready)
+		return nil, fmt.Errorf("open room %s: %w", ch.Slug, err)
+	}
+	close(r.ready)
 	return r, nil
 }
 
 func (h *Hub) release(r *room) {
 	h.mu.Lock()
 	r.refs--
-	last := r.refs == 0
+	last := r.refs == 0 && h.rooms[r.ch.ID] == r
 	if last {
 		delete(h.rooms, r.ch.ID)
 	}
@@ -349,19 +383,13 @@ func (h *Hub) release(r *room) {
 
 // withRoom runs fn with the channel's room on this node, for server-side
 // actions such as the REST API's moderation, opening the room if needed.
-func (h *Hub) withRoom(ch Channel, fn func(r *room) error) error {
-	r, err := h.room(ch)
+func (h *Hub) withRoom(ctx context.Context, ch Channel, fn func(r *room) error) error {
+	r, err := h.room(ctx, ch)
 	if err != nil {
 		return err
 	}
 	defer h.release(r)
 	return fn(r)
-}
-
-func (h *Hub) count(f func(s *Stats)) {
-	h.mu.Lock()
-	f(&h.stats)
-	h.mu.Unlock()
 }
 
 func subject(channelID string) string { return "livehouse.room." + channelID }
@@ -371,21 +399,10 @@ func subject(channelID string) string { return "livehouse.room." + channelID }
 // mod.remove: the owner or an admin).
 func (h *Hub) Moderate(ctx context.Context, ch Channel, a Actor, cmd Command) (int64, error) {
 	var seq int64
-	err := h.withRoom(ch, func(r *room) error {
+	err := h.withRoom(ctx, ch, func(r *room) error {
 		var err error
 		seq, err = r.moderateAs(ctx, a, cmd)
 		return err
 	})
 	return seq, err
-}
-
-// IsModerator reports whether the user is an appointed moderator of the
-// channel (the owner and admins moderate without an appointment).
-func (h *Hub) IsModerator(ch Channel, userID string) bool {
-	ok := false
-	_ = h.withRoom(ch, func(r *room) error { // a room that cannot open moderates nothing
-		ok = r.isMod(userID)
-		return nil
-	})
-	return ok
 }

@@ -21,8 +21,9 @@ type welcome struct {
 	Settings Settings        `json:"settings"`
 	Polls    []PollView      `json:"polls"`
 	History  json.RawMessage `json:"history"`
-	// Questions holds the latest state of each question the room still
-	// remembers (qa.question events), so a late joiner sees the Q&A.
+	// Questions holds the latest state of each question of the room (its
+	// qa.question events; seq 0 for those read from the store), so a late
+	// joiner sees the Q&A.
 	Questions json.RawMessage `json:"questions"`
 }
 
@@ -33,6 +34,7 @@ func (r *room) join(c *client, since int64) {
 	defer r.mu.Unlock()
 	r.flushLocked() // what is queued goes to the others now, and into this one's history
 	r.clients[c] = struct{}{}
+	r.nclients.Store(int64(len(r.clients)))
 	r.listDirty = true
 	c.joinIdx, c.slot = r.fanSeq, r.slotSeq
 	r.slotSeq++
@@ -71,17 +73,10 @@ func (r *room) join(c *client, since int64) {
 		}
 	}
 	w.History = batch(evs, !mod)
-	latest := map[string]int{}
-	var qs []sequenced
-	for _, s := range r.ring {
-		if s.kind != KindQuestion || s.seq > r.flushed || s.id == "" {
-			continue
-		}
-		if i, ok := latest[s.id]; ok {
-			qs[i] = s
-		} else {
-			latest[s.id] = len(qs)
-			qs = append(qs, s)
+	qs := make([]sequenced, 0, len(r.qaOrder))
+	for _, id := range r.qaOrder {
+		if q, ok := r.questions[id]; ok && q.seq <= r.flushed {
+			qs = append(qs, q)
 		}
 	}
 	w.Questions = batch(qs, !mod)
@@ -91,6 +86,7 @@ func (r *room) join(c *client, since int64) {
 func (r *room) leave(c *client) {
 	r.mu.Lock()
 	delete(r.clients, c)
+	r.nclients.Store(int64(len(r.clients)))
 	r.listDirty = true
 	r.mu.Unlock()
 	c.kick(websocket.StatusNormalClosure, "")

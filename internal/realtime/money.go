@@ -38,7 +38,7 @@ type Announcement struct {
 // (an ad break's start and end), stamped with the stream clock.
 func (h *Hub) Announce(ctx context.Context, ch Channel, a Announcement) (Event, error) {
 	var out Event
-	err := h.withRoom(ch, func(r *room) error {
+	err := h.withRoom(ctx, ch, func(r *room) error {
 		ev, err := r.announcement(ctx, a)
 		if err != nil {
 			return err
@@ -74,7 +74,7 @@ type comboStep struct {
 // alert instead of stacking many.
 func (h *Hub) Prepare(ctx context.Context, ch Channel, a Announcement) (Paid, error) {
 	var out Paid
-	err := h.withRoom(ch, func(r *room) error {
+	err := h.withRoom(ctx, ch, func(r *room) error {
 		ev, err := r.announcement(ctx, a)
 		if err != nil {
 			return err
@@ -105,7 +105,7 @@ func (h *Hub) Deliver(ctx context.Context, ch Channel, ev store.RoomEvent) {
 	if ev.Seq <= 0 {
 		return
 	}
-	_ = h.withRoom(ch, func(r *room) error {
+	_ = h.withRoom(ctx, ch, func(r *room) error {
 		data := wire(ev.Seq, []byte(ev.Payload))
 		if s, dev, ok := r.decode(ev.Seq, data); ok {
 			r.mu.Lock()
@@ -125,7 +125,7 @@ func (h *Hub) Withdraw(ch Channel, p Paid) {
 	if p.combo.key == "" {
 		return
 	}
-	_ = h.withRoom(ch, func(r *room) error {
+	_ = h.withRoom(context.Background(), ch, func(r *room) error { // the open has its own timeout
 		r.comboMu.Lock()
 		defer r.comboMu.Unlock()
 		if c := r.combos[p.combo.key]; c != nil && c.id == p.combo.id {
@@ -189,7 +189,7 @@ func (r *room) markSubscriberLocked(userID string) {
 // text; a refusal has a Code() for the API.
 func (h *Hub) CheckText(ctx context.Context, ch Channel, m Member, text string) (string, error) {
 	var out string
-	err := h.withRoom(ch, func(r *room) error {
+	err := h.withRoom(ctx, ch, func(r *room) error {
 		clean, err := cleanText("message", text, r.hub.cfg.MaxMessage)
 		if err != nil {
 			if strings.TrimSpace(text) == "" {

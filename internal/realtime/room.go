@@ -5,7 +5,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/coder/websocket"
@@ -31,15 +33,19 @@ type sequenced struct {
 
 // room is one channel's room on this node. mu guards everything below it.
 type room struct {
-	hub    *Hub
-	ch     Channel
-	refs   int // guarded by hub.mu
-	ctx    context.Context
-	cancel context.CancelFunc
-	unsub  []func()
-	wg     sync.WaitGroup
-	busy   *rate.Limiter // room-wide chat budget, against floods from many accounts
-	votes  chan voteReq
+	hub  *Hub
+	ch   Channel
+	refs int // guarded by hub.mu
+	// ready closes when the room has opened, or failed to (openErr).
+	ready    chan struct{}
+	openErr  error
+	nclients atomic.Int64 // len(clients), for Stats without the room's lock
+	ctx      context.Context
+	cancel   context.CancelFunc
+	unsub    []func()
+	wg       sync.WaitGroup
+	busy     *rate.Limiter // room-wide chat budget, against floods from many accounts
+	votes    chan voteReq
 
 	appendMu sync.Mutex // one append at a time from this node
 
@@ -66,6 +72,8 @@ type room struct {
 	mods       map[string]bool
 	bans       map[string]*store.Ban // nil value: known not banned
 	polls      map[string]*pollState
+	questions  map[string]sequenced // the latest event of each question, for the welcome
+	qaOrder    []string             // question ids, oldest first (bounds questions)
 	lastSent   map[string]time.Time // slow mode
 	terms      []store.BlockedTerm
 	termsAt    time.Time
@@ -83,39 +91,46 @@ type room struct {
 	slotSeq    int   // the next client's group number
 }
 
-func openRoom(h *Hub, ch Channel) (*room, error) {
+// newRoom returns a room that open must start.
+func newRoom(h *Hub, ch Channel) *room {
 	ctx, cancel := context.WithCancel(h.ctx)
-	r := &room{
-		hub: h, ch: ch, ctx: ctx, cancel: cancel,
+	return &room{
+		hub: h, ch: ch, ctx: ctx, cancel: cancel, ready: make(chan struct{}),
 		busy:    rate.NewLimiter(rate.Limit(h.cfg.RoomRate), 2*h.cfg.RoomRate),
 		votes:   make(chan voteReq, 4096),
 		clients: map[*client]struct{}{}, pending: map[int64]sequenced{}, deleted: map[int64]bool{},
-		mods: map[string]bool{}, bans: map[string]*store.Ban{}, polls: map[string]*pollState{},
+		mods: map[string]bool{}, bans: map[string]*store.Ban{}, polls: map[string]*pollState{}, questions: map[string]sequenced{},
 		lastSent: map[string]time.Time{}, reactions: map[string]int64{},
 		fanWake: make(chan struct{}, 1), combos: map[string]*combo{},
 	}
+}
+
+// open subscribes the room to the bus, loads it from the store and starts
+// its goroutines. On error the room is stopped.
+func (r *room) open(ctx context.Context) error {
+	h, ch := r.hub, r.ch
 	// Subscribe before reading the store, so nothing falls between the two.
 	unsub, err := h.cfg.Bus.Subscribe(subject(ch.ID), r.onBus)
 	if err != nil {
-		cancel()
-		return nil, err
+		r.stop()
+		return err
 	}
 	r.unsub = append(r.unsub, unsub)
 	unsubX, err := h.cfg.Bus.Subscribe(subject(ch.ID)+".x", r.onTransient)
 	if err != nil {
 		r.stop()
-		return nil, err
+		return err
 	}
 	r.unsub = append(r.unsub, unsubX)
 	if err := r.load(ctx); err != nil {
 		r.stop()
-		return nil, err
+		return err
 	}
 	r.wg.Add(3)
 	go r.loop()
 	go r.voteLoop()
 	go r.fanLoop()
-	return r, nil
+	return nil
 }
 
 // load fills the room from the store: recent events, settings, moderators
@@ -142,6 +157,10 @@ func (r *room) load(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	qs, err := r.storedQuestions(ctx)
+	if err != nil {
+		return err
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.stateMu.Lock()
@@ -162,6 +181,11 @@ func (r *room) load(ctx context.Context) error {
 	}
 	// Events stored after the read above arrive over the bus or the gap check.
 	r.out, r.outBytes = nil, 0
+	for _, q := range qs { // older than any the ring holds
+		if _, ok := r.questions[q.id]; !ok {
+			r.rememberQuestionLocked(q)
+		}
+	}
 	r.polls = map[string]*pollState{} // the store knows which are still open
 	for _, id := range open {
 		p, err := st.PollByID(ctx, id)
@@ -175,6 +199,60 @@ func (r *room) load(ctx context.Context) error {
 		r.polls[id] = newPollState(p, counts)
 	}
 	return nil
+}
+
+// maxQuestions bounds the questions a room remembers for its welcome.
+const maxQuestions = 200
+
+// storedQuestions reads the Q&A of the broadcast on the air from the store,
+// as question events: a room that opens mid-broadcast shows its joiners
+// the questions asked before the ring's events.
+func (r *room) storedQuestions(ctx context.Context) ([]sequenced, error) {
+	if r.hub.cfg.Clock == nil {
+		return nil, nil
+	}
+	bid, _, ok := r.hub.cfg.Clock.Broadcast(ctx, r.ch.ID)
+	if !ok || bid == "" {
+		return nil, nil
+	}
+	st := r.hub.cfg.Store
+	qs, err := st.Questions(ctx, r.ch.ID, bid, maxQuestions/2)
+	if err != nil {
+		return nil, err
+	}
+	names := map[string]string{}
+	out := make([]sequenced, 0, len(qs))
+	for i := len(qs) - 1; i >= 0; i-- {
+		q := qs[i]
+		name, ok := names[q.UserID]
+		if !ok {
+			if u, err := st.UserByID(ctx, q.UserID); err == nil {
+				name = u.DisplayName
+			}
+			names[q.UserID] = name
+		}
+		ev := r.questionEvent(q, q.CreatedAt.UnixMilli(), q.MediaMS, bid, User{ID: q.UserID, Name: name}, nil)
+		payload, err := json.Marshal(ev)
+		if err != nil {
+			return nil, fmt.Errorf("encode question %s: %w", q.ID, err)
+		}
+		if s, _, ok := r.decode(0, wire(0, payload)); ok {
+			out = append(out, s)
+		}
+	}
+	return out, nil
+}
+
+// rememberQuestionLocked keeps a question's latest event for the welcome.
+func (r *room) rememberQuestionLocked(s sequenced) {
+	if _, ok := r.questions[s.id]; !ok {
+		r.qaOrder = append(r.qaOrder, s.id)
+		if len(r.qaOrder) > maxQuestions {
+			delete(r.questions, r.qaOrder[0])
+			r.qaOrder = slices.Delete(r.qaOrder, 0, 1)
+		}
+	}
+	r.questions[s.id] = s
 }
 
 func parseSettings(raw string) Settings {
@@ -203,11 +281,7 @@ func (r *room) stop() {
 	r.mu.Unlock()
 }
 
-func (r *room) clientCount() int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return len(r.clients)
-}
+func (r *room) clientCount() int { return int(r.nclients.Load()) }
 
 func (r *room) closeAll(code websocket.StatusCode, reason string) {
 	r.mu.Lock()
@@ -323,6 +397,10 @@ func (r *room) applyLocked(s sequenced, ev *Event, send bool) {
 	case KindSub:
 		if ev.User != nil {
 			r.markSubscriberLocked(ev.User.ID)
+		}
+	case KindQuestion:
+		if s.id != "" {
+			r.rememberQuestionLocked(s)
 		}
 	}
 	r.ring = append(r.ring, s)
@@ -574,7 +652,7 @@ func (r *room) deliver(jobs []fanJob, clients []*client, slot, k int) {
 	}
 	if events > 0 && n > 0 {
 		delivered := events * n
-		r.hub.count(func(st *Stats) { st.Delivered += delivered })
+		r.hub.delivered.Add(delivered)
 	}
 }
 
@@ -630,7 +708,7 @@ func (r *room) fillGap() {
 		}
 	}
 	if filled {
-		r.hub.count(func(st *Stats) { st.GapsRecovered++ })
+		r.hub.gapsRecovered.Add(1)
 	}
 }
 

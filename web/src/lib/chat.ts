@@ -343,6 +343,8 @@ interface Welcome extends RoomEvent {
   settings: RoomSettings;
   polls: Poll[];
   history: RoomEvent[];
+  /** The latest qa.question event of each question the room knows. */
+  questions?: RoomEvent[];
 }
 
 /** applyWelcome starts (or resumes) the room from the server's first frame. */
@@ -364,6 +366,12 @@ export function applyWelcome(s: RoomState, w: Welcome): RoomState {
     for (const ev of history) next = applyEvent(next, ev);
   }
   for (const p of Array.isArray(w.polls) ? w.polls : []) next = { ...next, polls: upsertPoll(next.polls, p) };
+  // The Q&A as the room knows it now: a joiner sees the questions asked before.
+  if (!w.resumed) next = { ...next, questions: [] };
+  for (const ev of Array.isArray(w.questions) ? w.questions : []) {
+    const q = ev?.question as Question | undefined;
+    if (q && typeof q.id === 'string') next = { ...next, questions: upsertQuestion(next.questions, q) };
+  }
   next.lastSeq = Math.max(w.resumed ? next.lastSeq : 0, Number(w.last_seq ?? 0));
   return next;
 }

@@ -29,7 +29,7 @@ func TestSuspendedChannelIsHiddenFromThePublicButNotFromItsOwnerAndAdmins(t *tes
 		if items := want(t, anon.get(t, "/api/v1/channels"), 200).json(t)["items"].([]any); len(items) != 0 {
 			t.Errorf("directory lists a suspended channel: %v", items)
 		}
-		if r := anon.do(t, req{method: "POST", path: "/api/v1/channels/flagged/heartbeat", body: map[string]string{"viewer_id": "someone-1"}}); r.status != 204 {
+		if r := anon.do(t, req{method: "POST", path: "/api/v1/channels/flagged/heartbeat", body: map[string]string{"viewer_id": "someone-1"}}); r.status != 404 {
 			t.Errorf("heartbeat: %s", r)
 		}
 		mine := want(t, owner.get(t, "/api/v1/channels/flagged"), 200).json(t)
@@ -109,7 +109,7 @@ func TestHeartbeatsAreRateLimitedPerNetwork(t *testing.T) {
 	c := ts.anon()
 	for i := range 4 {
 		r := c.do(t, req{method: "POST", path: "/api/v1/channels/anything/heartbeat", body: map[string]string{"viewer_id": "viewer-0001"}})
-		if i < 3 && r.status != 204 || i == 3 && (r.status != 429 || r.header.Get("Retry-After") == "") {
+		if i < 3 && r.status != 404 || i == 3 && (r.status != 429 || r.header.Get("Retry-After") == "") {
 			t.Errorf("heartbeat %d: %s", i+1, r)
 		}
 	}

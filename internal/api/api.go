@@ -33,9 +33,11 @@ type LiveStatus interface {
 	Ladder() transcode.Ladder
 }
 
-// ViewerCounter counts viewers from heartbeats.
+// ViewerCounter counts viewers from heartbeats. Beat gives
+// channel.ErrNotLive for a channel off the air here, and
+// channel.ErrNetworkFull when the heartbeat was not counted.
 type ViewerCounter interface {
-	Beat(slug, viewerID string) bool
+	Beat(slug, viewerID, network string) error
 	Count(slug string) (int, bool)
 }
 

@@ -1,11 +1,13 @@
 package api
 
 import (
+	"errors"
 	"mime"
 	"net/http"
 	"regexp"
 	"time"
 
+	"github.com/livehouse/livehouse/internal/channel"
 	"github.com/livehouse/livehouse/internal/store"
 )
 
@@ -14,13 +16,17 @@ var viewerIDRE = regexp.MustCompile(`^[A-Za-z0-9_-]{8,64}$`)
 // heartbeat counts a player as a viewer for the next 30 s. It needs no
 // sign-in and no CSRF token: it changes no one's data, and a forged one can
 // do no more than the rate limit allows. text/plain bodies are accepted so
-// that players can use navigator.sendBeacon.
+// that players can use navigator.sendBeacon. One network counts as at most
+// a household of viewers (channel.ViewersConfig.MaxPerNetwork): further ids
+// get 204 like the others but are not counted, so a script learns nothing.
+// A channel not live on this node gets 404.
 func (a *API) heartbeat(w http.ResponseWriter, r *http.Request) error {
 	slug := r.PathValue("slug")
 	if err := store.ValidateSlug(slug); err != nil {
 		return errBadRequest("slug", "%s", err.Error())
 	}
-	if d, ok := a.heartbeats.Take(a.clientKey(r)); !ok {
+	network := a.clientKey(r)
+	if d, ok := a.heartbeats.Take(network); !ok {
 		return &Error{Status: http.StatusTooManyRequests, Code: "rate_limited",
 			Message: "too many heartbeats from your network; send one every 15 s", RetryAfter: d}
 	}
@@ -37,7 +43,9 @@ func (a *API) heartbeat(w http.ResponseWriter, r *http.Request) error {
 	if !viewerIDRE.MatchString(in.ViewerID) {
 		return errBadRequest("viewer_id", "viewer_id must be 8 to 64 characters from A-Z, a-z, 0-9, '_' and '-'")
 	}
-	a.cfg.Viewers.Beat(slug, in.ViewerID)
+	if err := a.cfg.Viewers.Beat(slug, in.ViewerID, network); errors.Is(err, channel.ErrNotLive) {
+		return &Error{Status: http.StatusNotFound, Code: "not_live", Message: "this channel is not live; heartbeats count viewers of live channels"}
+	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }

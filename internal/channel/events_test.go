@@ -23,8 +23,8 @@ func TestBroadcastEventsNotifyFollowersAndQueueSignedWebhooksWithFinalViewerFigu
 	info := live.BroadcastInfo{ChannelID: ch.ID, Slug: "evented", BroadcastID: "bcx", SessionID: sess.ID, StartedAt: start}
 
 	ev.BroadcastStarted(info)
-	viewers.Beat("evented", "viewer-one")
-	viewers.Beat("evented", "viewer-two")
+	viewers.Beat("evented", "viewer-one", "net")
+	viewers.Beat("evented", "viewer-two", "net")
 	ev.Flush(ctx)
 	ns, _, unread, _ := st.Notifications(ctx, fan.ID, store.Page{})
 	if len(ns) != 1 || ns[0].BroadcastID != "bcx" || unread != 1 {

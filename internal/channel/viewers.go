@@ -2,6 +2,7 @@ package channel
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"sync"
 	"time"
@@ -24,6 +25,10 @@ type ViewersConfig struct {
 	SampleEvery time.Duration
 	// MaxPerChannel caps the viewer ids tracked per broadcast; default 1,000,000.
 	MaxPerChannel int
+	// MaxPerNetwork caps the viewer ids counted per client network (an
+	// IPv4 address, an IPv6 /64) per broadcast: a household's screens,
+	// not a script's made-up ids. Default 5.
+	MaxPerNetwork int
 	Logger        *slog.Logger
 }
 
@@ -43,8 +48,9 @@ type Viewers struct {
 
 type audience struct {
 	info       live.BroadcastInfo
-	seen       map[string]time.Time // viewer id -> last heartbeat
-	current    int                  // len(seen): ids within the window at the last prune, and those seen since
+	seen       map[string]seenViewer // by viewer id
+	perNetwork map[string]int        // ids in seen by network
+	current    int                   // len(seen): ids within the window at the last prune, and those seen since
 	peak       int
 	viewerMs   int64
 	lastSample time.Time
@@ -61,6 +67,9 @@ func NewViewers(cfg ViewersConfig) *Viewers {
 	if cfg.MaxPerChannel <= 0 {
 		cfg.MaxPerChannel = 1_000_000
 	}
+	if cfg.MaxPerNetwork <= 0 {
+		cfg.MaxPerNetwork = 5
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -71,7 +80,7 @@ func NewViewers(cfg ViewersConfig) *Viewers {
 func (v *Viewers) Start(info live.BroadcastInfo) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	v.bySlug[info.Slug] = &audience{info: info, seen: map[string]time.Time{}, lastSample: v.now()}
+	v.bySlug[info.Slug] = &audience{info: info, seen: map[string]seenViewer{}, perNetwork: map[string]int{}, lastSample: v.now()}
 }
 
 // End stops counting a broadcast and returns its final figures.
@@ -88,27 +97,48 @@ func (v *Viewers) End(info live.BroadcastInfo) (store.ViewerSample, bool) {
 	return s, a.info.SessionID != ""
 }
 
-// Beat records a heartbeat of viewerID on the channel. It reports whether
-// the channel is live (heartbeats for channels off the air are ignored).
-func (v *Viewers) Beat(slug, viewerID string) bool {
+// Beat errors.
+var (
+	// ErrNotLive: the channel is not on the air on this node.
+	ErrNotLive = errors.New("the channel is not live here")
+	// ErrNetworkFull: the caller's network already has MaxPerNetwork
+	// viewers of this broadcast; the heartbeat is not counted.
+	ErrNetworkFull = errors.New("too many viewers from one network")
+)
+
+type seenViewer struct {
+	at      time.Time // last heartbeat
+	network string
+}
+
+// Beat records a heartbeat of viewerID, from the client network network,
+// on the channel. Heartbeats for channels off the air give ErrNotLive; a
+// new id from a network that has MaxPerNetwork viewers, or once
+// MaxPerChannel are tracked, is not counted (ErrNetworkFull, nil).
+func (v *Viewers) Beat(slug, viewerID, network string) error {
 	now := v.now()
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	a := v.bySlug[slug]
 	if a == nil {
-		return false
+		return ErrNotLive
 	}
-	_, ok := a.seen[viewerID]
-	if !ok && len(a.seen) >= v.cfg.MaxPerChannel {
-		return true
+	if seen, ok := a.seen[viewerID]; ok {
+		seen.at = now
+		a.seen[viewerID] = seen
+		return nil // still counted, even if back after the window and not yet pruned
 	}
-	a.seen[viewerID] = now
-	if !ok {
-		// An id back after the window but not yet pruned is still counted.
-		a.current = len(a.seen)
-		a.peak = max(a.peak, a.current)
+	if a.perNetwork[network] >= v.cfg.MaxPerNetwork {
+		return ErrNetworkFull
 	}
-	return true
+	if len(a.seen) >= v.cfg.MaxPerChannel {
+		return nil
+	}
+	a.seen[viewerID] = seenViewer{at: now, network: network}
+	a.perNetwork[network]++
+	a.current = len(a.seen)
+	a.peak = max(a.peak, a.current)
+	return nil
 }
 
 // Count returns the channel's current viewers and whether it is live.
@@ -128,9 +158,12 @@ func (a *audience) sample(now time.Time, window time.Duration) store.ViewerSampl
 		a.viewerMs += int64(a.current) * d.Milliseconds()
 		a.lastSample = now
 	}
-	for id, at := range a.seen {
-		if now.Sub(at) > window {
+	for id, seen := range a.seen {
+		if now.Sub(seen.at) > window {
 			delete(a.seen, id)
+			if a.perNetwork[seen.network]--; a.perNetwork[seen.network] <= 0 {
+				delete(a.perNetwork, seen.network)
+			}
 		}
 	}
 	a.current = len(a.seen)

@@ -1,6 +1,8 @@
 package channel
 
 import (
+	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -18,20 +20,20 @@ func TestViewersCountDistinctIDsSeenInTheWindowAndKeepPeakAndAverage(t *testing.
 	v.now = c.now
 	info := live.BroadcastInfo{ChannelID: ch.ID, Slug: "counted", BroadcastID: "bc1", SessionID: sess.ID, StartedAt: c.t}
 
-	if v.Beat("counted", "before-live") {
+	if err := v.Beat("counted", "before-live", "net"); !errors.Is(err, ErrNotLive) {
 		t.Error("a heartbeat before the broadcast started was counted")
 	}
 	v.Start(info)
 	for _, id := range []string{"viewer-a", "viewer-b", "viewer-a", "viewer-c", "viewer-b"} {
-		if !v.Beat("counted", id) {
-			t.Fatal("heartbeat refused while live")
+		if err := v.Beat("counted", id, "net"); err != nil {
+			t.Fatalf("heartbeat refused while live: %v", err)
 		}
 	}
 	if n, live := v.Count("counted"); n != 3 || !live {
 		t.Errorf("Count = %d, %v; want 3 distinct viewers", n, live)
 	}
 	c.advance(20 * time.Second) // 3 viewers for 20 s
-	v.Beat("counted", "viewer-a")
+	v.Beat("counted", "viewer-a", "net")
 	if err := v.Sample(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -52,7 +54,7 @@ func TestViewersCountDistinctIDsSeenInTheWindowAndKeepPeakAndAverage(t *testing.
 	if final.ViewerMillis != 140_000 {
 		t.Errorf("viewer time = %d ms, want 140000", final.ViewerMillis)
 	}
-	if v.Beat("counted", "viewer-a") {
+	if err := v.Beat("counted", "viewer-a", "net"); !errors.Is(err, ErrNotLive) {
 		t.Error("heartbeat counted after the broadcast ended")
 	}
 	st.RecordViewers(ctx, []store.ViewerSample{final})
@@ -78,7 +80,7 @@ func TestViewersCapTrackedIDsPerBroadcast(t *testing.T) {
 	v := NewViewers(ViewersConfig{Store: openStore(t), MaxPerChannel: 2})
 	v.Start(live.BroadcastInfo{Slug: "x", BroadcastID: "b"})
 	for _, id := range []string{"a1", "a2", "a3", "a4"} {
-		v.Beat("x", id)
+		v.Beat("x", id, "net")
 	}
 	if n, _ := v.Count("x"); n != 2 {
 		t.Errorf("Count = %d, want the cap of 2", n)
@@ -90,14 +92,41 @@ func TestViewersCountAViewerBackAfterTheWindowOnceBeforeThePrune(t *testing.T) {
 	v := NewViewers(ViewersConfig{Store: openStore(t), Window: 30 * time.Second})
 	v.now = c.now
 	v.Start(live.BroadcastInfo{Slug: "x", BroadcastID: "b"})
-	v.Beat("x", "viewer-a")
+	v.Beat("x", "viewer-a", "net")
 	c.advance(40 * time.Second) // past the window, and no Sample has pruned it
-	v.Beat("x", "viewer-a")
+	v.Beat("x", "viewer-a", "net")
 	if n, _ := v.Count("x"); n != 1 {
 		t.Errorf("Count = %d, want 1: one viewer came back", n)
 	}
 	s, _ := v.End(live.BroadcastInfo{Slug: "x", BroadcastID: "b"})
 	if s.PeakViewers != 1 {
 		t.Errorf("peak = %d, want 1", s.PeakViewers)
+	}
+}
+
+func TestViewersCountAtMostMaxPerNetworkIDsFromOneNetwork(t *testing.T) {
+	c := newClock()
+	v := NewViewers(ViewersConfig{Store: openStore(t), Window: 30 * time.Second, MaxPerNetwork: 5})
+	v.now = c.now
+	v.Start(live.BroadcastInfo{Slug: "x", BroadcastID: "b"})
+	for i := range 300 {
+		err := v.Beat("x", fmt.Sprintf("phantom-%03d", i), "198.51.100.7")
+		if i < 5 && err != nil || i >= 5 && !errors.Is(err, ErrNetworkFull) {
+			t.Fatalf("beat %d from one address: %v", i, err)
+		}
+	}
+	if err := v.Beat("x", "phantom-000", "198.51.100.7"); err != nil {
+		t.Errorf("a counted viewer's next beat: %v", err)
+	}
+	if err := v.Beat("x", "neighbour", "2001:db8:1:2::/64"); err != nil {
+		t.Errorf("a viewer on another network: %v", err)
+	}
+	if n, _ := v.Count("x"); n != 6 {
+		t.Errorf("Count = %d, want 5 from the flooding address + 1", n)
+	}
+	c.advance(40 * time.Second) // every id falls out of the window
+	v.Sample(t.Context())       //nolint:errcheck
+	if err := v.Beat("x", "phantom-299", "198.51.100.7"); err != nil {
+		t.Errorf("after the prune the network has room again: %v", err)
 	}
 }

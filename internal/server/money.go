@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"errors"
+	"strings"
 
 	"github.com/livehouse/livehouse/internal/hls"
 	"github.com/livehouse/livehouse/internal/money"
@@ -10,22 +11,26 @@ import (
 	"github.com/livehouse/livehouse/internal/store"
 )
 
-// openMoney builds the money service: the sandbox provider unless turned
-// off, Stripe when its keys are given, and the default catalog on a new
-// server (the admin replaces it).
+// openMoney builds the money service: the payment providers
+// paymentProviders chooses, and the default catalog on a new server (the
+// admin replaces it).
 func (s *Server) openMoney(ctx context.Context, clock money.StreamClock) error {
 	cfg := s.cfg
+	ps, err := paymentProviders(cfg.NoSandbox, cfg.Stripe)
+	if err != nil {
+		return err
+	}
 	var providers []money.Provider
-	if !cfg.NoSandbox {
+	if ps.sandbox {
 		providers = append(providers, payment.Sandbox{})
 	}
-	if cfg.Stripe.SecretKey != "" {
+	if ps.stripe {
 		st := cfg.Stripe
 		s.stripe = &st
 		providers = append(providers, s.stripe)
 	}
-	if len(providers) == 0 {
-		return errors.New("no payment provider: keep the sandbox or give Stripe keys")
+	if ps.note != "" {
+		cfg.Logger.Warn(ps.note, "component", "money")
 	}
 	svc, err := money.New(money.Config{Store: s.store, Rooms: s.rooms, Clock: clock, Markers: originMarkers{s.origin},
 		Providers: providers, RenewEvery: cfg.RenewEvery, Logger: cfg.Logger.With("component", "money")})
@@ -34,6 +39,33 @@ func (s *Server) openMoney(ctx context.Context, clock money.StreamClock) error {
 	}
 	s.money = svc
 	return seedCatalog(ctx, s.store)
+}
+
+// providerChoice is which payment providers a server runs, and why one
+// asked for is off.
+type providerChoice struct {
+	sandbox, stripe bool
+	note            string
+}
+
+// paymentProviders decides the payment providers: the sandbox unless
+// turned off, and Stripe when its secret key is given. Stripe needs its
+// webhook signing secret, for without it no payment could ever be
+// confirmed; a live Stripe key turns the sandbox off, so that nobody buys
+// real coins with a test card on a server that takes real money.
+func paymentProviders(noSandbox bool, st payment.Stripe) (providerChoice, error) {
+	c := providerChoice{sandbox: !noSandbox, stripe: st.SecretKey != ""}
+	if c.stripe && st.WebhookSecret == "" {
+		return c, errors.New("stripe: a secret key is given without its webhook signing secret (whsec_…, LIVEHOUSE_STRIPE_WEBHOOK_SECRET): Stripe's payments could never be confirmed")
+	}
+	if c.stripe && c.sandbox && strings.HasPrefix(st.SecretKey, "sk_live_") {
+		c.sandbox = false
+		c.note = "the sandbox payment provider is off: a live Stripe key is configured, and test cards must not buy real coins"
+	}
+	if !c.sandbox && !c.stripe {
+		return c, errors.New("no payment provider: keep the sandbox or give Stripe keys")
+	}
+	return c, nil
 }
 
 // seedCatalog gives a new server coin packs and gifts to start with.

@@ -25,6 +25,7 @@ type options struct {
 	ladderFile, encoder, preset, ffmpeg, logLevel     string
 	renditions                                        stringList
 	grace, partTarget, segmentMin, readTimeout        time.Duration
+	targetDuration                                    time.Duration
 	secureCookies, trustProxy, webhooksPrivate        bool
 	natsURL                                           string
 	noSandbox                                         bool
@@ -54,6 +55,7 @@ func newFlagSet(name string, stderr io.Writer, o *options, withServer bool) *fla
 		fs.DurationVar(&o.grace, "reconnect-grace", envDuration("LIVEHOUSE_RECONNECT_GRACE", 10*time.Second), "how long a broadcast waits for its encoder to reconnect")
 		fs.DurationVar(&o.partTarget, "part-target", envDuration("LIVEHOUSE_PART_TARGET", 200*time.Millisecond), "LL-HLS part target duration")
 		fs.DurationVar(&o.segmentMin, "segment-min", envDuration("LIVEHOUSE_SEGMENT_MIN", time.Second), "shortest segment; segments end at the first key frame after it")
+		fs.DurationVar(&o.targetDuration, "target-duration", envDuration("LIVEHOUSE_TARGET_DURATION", 2*time.Second), "EXT-X-TARGETDURATION, whole seconds; must cover the publishers' key frame interval")
 		fs.DurationVar(&o.readTimeout, "ingest-timeout", envDuration("LIVEHOUSE_INGEST_TIMEOUT", 10*time.Second), "close an encoder that sends nothing for this long")
 		fs.BoolVar(&o.secureCookies, "secure-cookies", envBool("LIVEHOUSE_SECURE_COOKIES"), "mark session cookies Secure (behind a TLS-terminating proxy) (env LIVEHOUSE_SECURE_COOKIES)")
 		fs.BoolVar(&o.trustProxy, "trust-proxy", envBool("LIVEHOUSE_TRUST_PROXY"), "take client addresses from X-Forwarded-For, for rate limits; only behind a proxy that sets it (env LIVEHOUSE_TRUST_PROXY)")
@@ -154,7 +156,7 @@ func (o *options) serverConfig(logger *slog.Logger) (server.Config, error) {
 		DatabaseURL:         o.databaseURL,
 		NATSURL:             o.natsURL,
 		Ladder:              l,
-		HLS:                 hls.Config{PartTarget: o.partTarget, SegmentMin: o.segmentMin},
+		HLS:                 hls.Config{PartTarget: o.partTarget, SegmentMin: o.segmentMin, TargetDuration: o.targetDuration},
 		FFmpegPath:          o.ffmpeg,
 		Grace:               o.grace,
 		RTMPReadTimeout:     o.readTimeout,

@@ -10,9 +10,16 @@ type Config struct {
 	// SegmentMin is the shortest segment: a segment ends at the first key
 	// frame at least this long after its start. Default 1 s.
 	SegmentMin time.Duration
+	// TargetDuration is EXT-X-TARGETDURATION, in whole seconds (rounded
+	// up). It is fixed for a broadcast, as RFC 8216 requires, so it must
+	// cover the encoder's key frame interval: a longer segment breaks the
+	// spec's rule for players and is logged. Default 2 s (publishers send a
+	// key frame every 1 or 2 s); never below SegmentMin.
+	TargetDuration time.Duration
 	// SegmentCount is how many complete segments a media playlist keeps.
-	// Default 12, so delta updates (CAN-SKIP-UNTIL, 6 target durations) have
-	// something to skip.
+	// Default: enough segments of SegmentMin to span CAN-SKIP-UNTIL (6
+	// target durations) plus 6, so delta updates have something to skip;
+	// 18 with the defaults.
 	SegmentCount int
 	// PartHoldBack is the PART-HOLD-BACK players keep from the live edge.
 	// Default 3 part targets, as the spec recommends; never below 2, the
@@ -30,8 +37,12 @@ func (c Config) withDefaults() Config {
 	if c.SegmentMin <= 0 {
 		c.SegmentMin = time.Second
 	}
+	if c.TargetDuration <= 0 {
+		c.TargetDuration = max(2*time.Second, c.SegmentMin)
+	}
+	c.TargetDuration = (max(c.TargetDuration, c.SegmentMin) + time.Second - 1).Truncate(time.Second)
 	if c.SegmentCount < 7 {
-		c.SegmentCount = 12
+		c.SegmentCount = int((6*c.TargetDuration+c.SegmentMin-1)/c.SegmentMin) + 6
 	}
 	if c.PartHoldBack == 0 {
 		c.PartHoldBack = 3 * c.PartTarget

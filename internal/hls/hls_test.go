@@ -4,6 +4,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -134,8 +135,8 @@ func TestMediaPlaylistHasLowLatencyTags(t *testing.T) {
 	}
 	for _, want := range []string{
 		"#EXT-X-VERSION:9",
-		"#EXT-X-TARGETDURATION:1",
-		"#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES,CAN-SKIP-UNTIL=6.00000,PART-HOLD-BACK=0.60000",
+		"#EXT-X-TARGETDURATION:2",
+		"#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES,CAN-SKIP-UNTIL=12.00000,PART-HOLD-BACK=0.60000",
 		"#EXT-X-PART-INF:PART-TARGET=0.20000",
 		"#EXT-X-MEDIA-SEQUENCE:0",
 		`#EXT-X-MAP:URI="init1.mp4"`,
@@ -251,7 +252,7 @@ func TestBadDeliveryDirectivesGetClearErrors(t *testing.T) {
 
 func TestDeltaUpdateSkipsOldSegments(t *testing.T) {
 	l := newTestLadder(t, "source")
-	newFeeder(t, 30, l.Renditions()...).frames(30*11 + 10)
+	newFeeder(t, 30, l.Renditions()...).frames(30*17 + 10)
 	srv := serve(t, l)
 	_, full := get(t, srv.URL+"/hls/chan/b1/source/index.m3u8")
 	_, delta := get(t, srv.URL+"/hls/chan/b1/source/index.m3u8?_HLS_skip=YES")
@@ -260,7 +261,7 @@ func TestDeltaUpdateSkipsOldSegments(t *testing.T) {
 		t.Fatalf("delta update has no EXT-X-SKIP:\n%s", delta)
 	}
 	n, _ := strconv.Atoi(m[1])
-	// 11 complete 1 s segments; CAN-SKIP-UNTIL is 6 s, so the oldest 5 go.
+	// 17 complete 1 s segments; CAN-SKIP-UNTIL is 12 s, so the oldest 5 go.
 	if n != 5 {
 		t.Errorf("skipped %d segments, want 5", n)
 	}
@@ -486,5 +487,56 @@ func TestMultivariantDoesNotWaitForIdleOrEndedRenditions(t *testing.T) {
 	_, body = get(t, srv.URL+"/hls/chan/index.m3u8")
 	if strings.Contains(body, "480p") {
 		t.Errorf("an ended rendition is still listed:\n%s", body)
+	}
+}
+
+func TestTargetDurationNeverChangesWhenALongSegmentCloses(t *testing.T) {
+	var logs strings.Builder
+	l, err := NewLadder("b1", []string{"source"}, Config{}, slog.New(slog.NewTextHandler(&logs, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rend := l.Renditions()[0]
+	var rendered []string
+	f := newFeeder(t, 30, rend)
+	for range 30 * 3 { // three 1 s segments
+		f.frames(1)
+		rendered = append(rendered, string(rend.playlist[0]))
+	}
+	f.gop = 120 // then an encoder sending a key frame every 4 s
+	for range 120*2 + 1 {
+		f.frames(1)
+		rendered = append(rendered, string(rend.playlist[0]))
+	}
+	if !strings.Contains(rendered[len(rendered)-1], "#EXTINF:4.00000,") {
+		t.Fatalf("no 4 s segment closed:\n%s", rendered[len(rendered)-1])
+	}
+	for _, p := range rendered {
+		if p != "" && !strings.Contains(p, "#EXT-X-TARGETDURATION:2\n#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES,CAN-SKIP-UNTIL=12.00000,") {
+			t.Fatalf("target or skip limit changed:\n%s", p)
+		}
+	}
+	if n := strings.Count(logs.String(), "segment longer than the target duration"); n != 1 {
+		t.Errorf("%d warnings about the long segments, want 1:\n%s", n, logs.String())
+	}
+}
+
+func TestConfigTargetDurationIsWholeSecondsCoveringSegmentMin(t *testing.T) {
+	for _, tc := range []struct {
+		in       Config
+		target   time.Duration
+		segments int
+	}{
+		{Config{}, 2 * time.Second, 18},
+		{Config{TargetDuration: 1500 * time.Millisecond}, 2 * time.Second, 18},
+		{Config{TargetDuration: time.Second}, time.Second, 12},
+		{Config{SegmentMin: 3 * time.Second}, 3 * time.Second, 12},
+		{Config{TargetDuration: time.Second, SegmentMin: 1500 * time.Millisecond}, 2 * time.Second, 14},
+		{Config{TargetDuration: 4 * time.Second, SegmentMin: 2 * time.Second, SegmentCount: 9}, 4 * time.Second, 9},
+	} {
+		got := tc.in.withDefaults()
+		if got.TargetDuration != tc.target || got.SegmentCount != tc.segments {
+			t.Errorf("%+v: target %v, %d segments; want %v, %d", tc.in, got.TargetDuration, got.SegmentCount, tc.target, tc.segments)
+		}
 	}
 }

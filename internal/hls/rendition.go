@@ -69,7 +69,9 @@ type Rendition struct {
 	idle     bool // no producer until the next Begin; see Idle
 	tracks   media.Tracks
 	playlist [2][]byte // rendered without and with _HLS_skip
-	target   int       // EXT-X-TARGETDURATION in seconds
+	target   int       // EXT-X-TARGETDURATION in seconds; never changes
+
+	longWarned atomic.Bool // a segment longer than the target was logged
 
 	last atomic.Pointer[position]
 
@@ -110,7 +112,7 @@ func newRendition(name string, l *Ladder, leader bool) *Rendition {
 		log:     l.log.With("rendition", name),
 		changed: make(chan struct{}),
 		inits:   make(map[int][]byte),
-		target:  max(1, int((l.cfg.SegmentMin+time.Second-1)/time.Second)),
+		target:  int(l.cfg.TargetDuration / time.Second),
 	}
 	r.last.Store(&position{})
 	return r
@@ -419,8 +421,11 @@ func (r *Rendition) closeSegment() {
 		w.nextMSN = seg.msn
 		w.pendingDisc = w.pendingDisc || seg.discontinuity
 	}
-	if t := int((dur + time.Second/2) / time.Second); t > r.target {
-		r.target = t
+	// The target stays: RFC 8216 forbids changing it. A segment that rounds
+	// above it comes from an encoder sending key frames too rarely.
+	if t := int((dur + time.Second/2) / time.Second); t > r.target && r.leader && !r.longWarned.Swap(true) {
+		r.log.Warn("segment longer than the target duration: the encoder's key frame interval is too long; set it to at most the target",
+			"segment", dur, "target", time.Duration(r.target)*time.Second)
 	}
 	r.trimLocked()
 	r.renderLocked()

@@ -19,16 +19,21 @@ type RateLimits struct {
 	SignInPerIP    Rate // every sign-in attempt from one client address
 	SignInPerEmail Rate // failed sign-ins for one account
 	SignUpPerIP    Rate
+	// PasswordChangePerUser bounds password changes (each hashes twice)
+	// per account.
+	PasswordChangePerUser Rate
 }
 
 // DefaultRateLimits allow a person to mistype a few times and stop password
 // guessing: 10 sign-ins per address then one per 6 s, 5 failures per
-// account then one per minute, 5 sign-ups per address then one per 2 min.
+// account then one per minute, 5 sign-ups per address then one per 2 min,
+// 5 password changes per account then one per minute.
 func DefaultRateLimits() RateLimits {
 	return RateLimits{
-		SignInPerIP:    Rate{Burst: 10, Every: 6 * time.Second},
-		SignInPerEmail: Rate{Burst: 5, Every: time.Minute},
-		SignUpPerIP:    Rate{Burst: 5, Every: 2 * time.Minute},
+		SignInPerIP:           Rate{Burst: 10, Every: 6 * time.Second},
+		SignInPerEmail:        Rate{Burst: 5, Every: time.Minute},
+		SignUpPerIP:           Rate{Burst: 5, Every: 2 * time.Minute},
+		PasswordChangePerUser: Rate{Burst: 5, Every: time.Minute},
 	}
 }
 

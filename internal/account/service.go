@@ -90,6 +90,7 @@ type Service struct {
 	signInIP  *Limiter
 	signInFor *Limiter
 	signUpIP  *Limiter
+	passwords *Limiter // password changes per user
 	now       func() time.Time
 	sessions  sessionCache
 }
@@ -119,6 +120,7 @@ func New(cfg Config) (*Service, error) {
 		signInIP:  NewLimiter(cfg.Limits.SignInPerIP),
 		signInFor: NewLimiter(cfg.Limits.SignInPerEmail),
 		signUpIP:  NewLimiter(cfg.Limits.SignUpPerIP),
+		passwords: NewLimiter(cfg.Limits.PasswordChangePerUser),
 		now:       time.Now,
 	}, nil
 }
@@ -306,8 +308,12 @@ func CheckCSRF(sessionToken, got string) bool {
 }
 
 // ChangePassword replaces the user's password after checking the current
-// one, signs the user out everywhere and returns a fresh session.
+// one, signs the user out everywhere and returns a fresh session. Too many
+// attempts for one user give *RateLimitError before any password work.
 func (s *Service) ChangePassword(ctx context.Context, u store.User, current, next string) (Session, error) {
+	if d, ok := s.passwords.take(u.ID, s.now()); !ok {
+		return Session{}, &RateLimitError{RetryAfter: d}
+	}
 	hash, err := s.cfg.Store.PasswordHash(ctx, u.ID)
 	if err != nil {
 		return Session{}, err

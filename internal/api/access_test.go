@@ -207,3 +207,28 @@ func TestAPITokensAreShownOnceAndAuthenticateWithoutCSRF(t *testing.T) {
 		}
 	})
 }
+
+func TestPasswordChangesAreRateLimitedPerAccount(t *testing.T) {
+	ts := start(t, "", func(c *server.Config) {
+		unlimited := account.Rate{Burst: -1}
+		c.AuthLimits = account.RateLimits{SignInPerIP: unlimited, SignInPerEmail: unlimited, SignUpPerIP: unlimited,
+			PasswordChangePerUser: account.Rate{Burst: 2, Every: time.Hour}}
+	})
+	c := ts.signUp(t, "changer@example.com")
+	other := ts.signUp(t, "other@example.com")
+	change := func(c *client) response {
+		return c.do(t, req{method: "POST", path: "/api/v1/me/password",
+			body: map[string]string{"current_password": "not my password", "new_password": "another long password"}})
+	}
+	for i := range 2 {
+		if r := change(c); r.status != 400 {
+			t.Fatalf("attempt %d with a wrong current password: %s", i+1, r)
+		}
+	}
+	if r := change(c); r.status != 429 || r.errCode() != "rate_limited" || r.header.Get("Retry-After") == "" {
+		t.Errorf("3rd attempt: %s, want 429 rate_limited with Retry-After", r)
+	}
+	if r := change(other); r.status != 400 {
+		t.Errorf("another account's attempt: %s, want its own allowance", r)
+	}
+}

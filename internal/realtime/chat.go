@@ -26,7 +26,9 @@ func (r *room) handle(ctx context.Context, c *client, cmd Command) {
 	var err error
 	switch cmd.Type {
 	case "ping":
-		c.reply(ackFrame{Type: KindPong, Ref: cmd.Ref})
+		if c.junkFrame() {
+			c.reply(ackFrame{Type: KindPong, Ref: cmd.Ref})
+		}
 		return
 	case "send":
 		err = r.send(ctx, c, cmd)
@@ -45,7 +47,7 @@ func (r *room) handle(ctx context.Context, c *client, cmd Command) {
 	case "qa.moderate":
 		err = r.moderateQuestion(ctx, c, cmd)
 	case "react":
-		err = r.react(c, cmd)
+		err = r.react(ctx, c, cmd)
 	default:
 		err = refuse("unknown_type", fmt.Sprintf("unknown command type %q; see docs/REALTIME.md", clip(cmd.Type, 40)))
 	}
@@ -55,6 +57,10 @@ func (r *room) handle(ctx context.Context, c *client, cmd Command) {
 	var rf *refusal
 	if errors.As(err, &rf) {
 		c.fail(cmd.Ref, rf.code, rf.msg, rf.retry)
+		switch rf.code {
+		case "unknown_type", "bad_text", "too_long":
+			c.junkFrame()
+		}
 		return
 	}
 	r.hub.log.Warn("realtime: command failed", "room", r.ch.Slug, "type", cmd.Type, "err", err)

@@ -17,6 +17,14 @@ import (
 // maxFrame bounds what a client may send in one frame.
 const maxFrame = 8 << 10
 
+// junkRate and junkBurst bound the pings and malformed or unknown frames
+// one connection may send: past the burst, one a second. A client that
+// keeps sending them is disconnected (1008) with the reason.
+const (
+	junkRate  = 1
+	junkBurst = 20
+)
+
 // client is one WebSocket connection in a room.
 type client struct {
 	room   *room
@@ -25,6 +33,7 @@ type client struct {
 	user   User        // the identity shown on its messages
 	sub    atomic.Bool // subscribes to the channel (set again when a sub event names the user)
 	taps   *rate.Limiter
+	junk   *rate.Limiter // pings and frames refused as malformed
 	// joinIdx and slot are set when it joins: the first fan-out job it
 	// gets, and its group for big-room batching.
 	joinIdx int64
@@ -42,7 +51,7 @@ type client struct {
 }
 
 func newClient(r *room, conn *websocket.Conn, m Member) *client {
-	c := &client{room: r, conn: conn, member: m, taps: rate.NewLimiter(10, 20)}
+	c := &client{room: r, conn: conn, member: m, taps: rate.NewLimiter(10, 20), junk: rate.NewLimiter(junkRate, junkBurst)}
 	if m.User != nil {
 		c.user = User{ID: m.User.ID, Name: m.User.DisplayName}
 	} else {
@@ -229,16 +238,19 @@ func (c *client) readLoop(ctx context.Context) error {
 		}
 		if typ != websocket.MessageText {
 			c.reply(errorFrame{Type: KindError, Code: "bad_frame", Message: "send JSON text frames, not binary"})
+			c.junkFrame()
 			continue
 		}
 		if !utf8.Valid(data) {
 			// json.Unmarshal would quietly turn the bad bytes into U+FFFD.
 			c.reply(errorFrame{Type: KindError, Code: "bad_text", Message: "the frame is not valid UTF-8; text frames must be"})
+			c.junkFrame()
 			continue
 		}
 		var cmd Command
 		if err := json.Unmarshal(data, &cmd); err != nil {
 			c.reply(errorFrame{Type: KindError, Code: "bad_json", Message: "the frame is not a JSON command object: " + trimErr(err)})
+			c.junkFrame()
 			continue
 		}
 		c.room.handle(ctx, c, cmd)
@@ -261,6 +273,18 @@ func (c *client) reply(v any) {
 
 func (c *client) fail(ref, code, msg string, retry time.Duration) {
 	c.reply(errorFrame{Type: KindError, Ref: ref, Code: code, Message: msg, RetryMS: retry.Milliseconds()})
+}
+
+// junkFrame spends the connection's budget for a ping or a malformed
+// frame. Once it is gone the client is disconnected, the close reason
+// saying why; it
+// reports whether the client may go on.
+func (c *client) junkFrame() bool {
+	if c.junk.Allow() {
+		return true
+	}
+	c.kick(websocket.StatusPolicyViolation, "too many malformed, unknown or ping frames")
+	return false
 }
 
 // tapAllowed bounds one client's reaction taps.

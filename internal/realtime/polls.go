@@ -108,6 +108,12 @@ func (r *room) vote(ctx context.Context, c *client, cmd Command) error {
 	if !c.signedIn() {
 		return refuse("sign_in_required", "sign in to vote")
 	}
+	if err := r.banned(ctx, c); err != nil {
+		return err
+	}
+	if err := r.limit(c); err != nil {
+		return err
+	}
 	r.mu.Lock()
 	p := r.polls[cmd.PollID]
 	var options int
@@ -327,6 +333,9 @@ func (r *room) upvote(ctx context.Context, c *client, cmd Command) error {
 	if !c.signedIn() {
 		return refuse("sign_in_required", "sign in to upvote")
 	}
+	if err := r.banned(ctx, c); err != nil {
+		return err
+	}
 	if err := r.limit(c); err != nil {
 		return err
 	}
@@ -412,12 +421,15 @@ func validReaction(e string) bool {
 	return false
 }
 
-func (r *room) react(c *client, cmd Command) error {
+func (r *room) react(ctx context.Context, c *client, cmd Command) error {
 	if !validReaction(cmd.Emoji) {
 		return refuse("bad_reaction", "unknown reaction; use one of ❤️ 🔥 😂 👏 😮 🎉 👍 💯")
 	}
 	if !c.tapAllowed() {
 		return refuseRetry("rate_limited", "slow down: at most 10 reactions a second", 100*time.Millisecond)
+	}
+	if err := r.banned(ctx, c); err != nil {
+		return err
 	}
 	r.mu.Lock()
 	r.reactions[cmd.Emoji]++

@@ -112,16 +112,22 @@ func cleanText(field, s string, max int) (string, error) {
 	return s, nil
 }
 
+// senderKey names who sends, for rate limits and slow mode: the account,
+// or for a guest its network.
+func (c *client) senderKey() string {
+	if c.signedIn() {
+		return "u:" + c.member.User.ID
+	}
+	return "ip:" + c.member.IP
+}
+
 // limit spends the sender's budget for one action.
 func (r *room) limit(c *client) error {
 	cfg := r.hub.cfg
 	if c.moderator() {
 		return nil // moderators must keep up with a flood; the room-wide budget still applies
 	}
-	key := "ip:" + c.member.IP
-	if c.signedIn() {
-		key = "u:" + c.member.User.ID
-	}
+	key := c.senderKey()
 	if cfg.PerUser != nil {
 		if wait, ok := cfg.PerUser.Take(key); !ok {
 			return refuseRetry("rate_limited", fmt.Sprintf("you are sending too fast; wait %.1f s", wait.Seconds()), wait)
@@ -207,11 +213,9 @@ func (r *room) send(ctx context.Context, c *client, cmd Command) error {
 	if err != nil {
 		return err
 	}
-	if c.signedIn() {
-		r.mu.Lock()
-		r.lastSent[c.member.User.ID] = time.Now()
-		r.mu.Unlock()
-	}
+	r.mu.Lock()
+	r.lastSent[c.senderKey()] = time.Now()
+	r.mu.Unlock()
 	c.reply(ackFrame{Type: KindAck, Ref: cmd.Ref, Seq: seq, ID: ev.ID})
 	return nil
 }
@@ -247,9 +251,11 @@ func (r *room) message(ctx context.Context, c *client, cmd Command, text string)
 
 // rules applies the room's modes to a non-moderator's message.
 func (r *room) rules(ctx context.Context, c *client, set Settings, text string) error {
-	if set.SlowSeconds > 0 && c.signedIn() {
+	// Slow mode is per node: a poster whose connections sit on two nodes
+	// gets one message per node per window (docs/REALTIME.md).
+	if set.SlowSeconds > 0 {
 		r.mu.Lock()
-		last := r.lastSent[c.member.User.ID]
+		last := r.lastSent[c.senderKey()]
 		r.mu.Unlock()
 		if wait := time.Until(last.Add(time.Duration(set.SlowSeconds) * time.Second)); wait > 0 {
 			return refuseRetry("slow_mode", fmt.Sprintf("slow mode is on: one message every %d s; wait %.0f s", set.SlowSeconds, wait.Seconds()+0.5), wait)
@@ -298,9 +304,9 @@ func (r *room) checkTerms(ctx context.Context, c *client, ref, text string, mod 
 	if err != nil {
 		return false, err
 	}
-	lower := strings.ToLower(text)
+	lower := foldForTerms(text)
 	for _, t := range terms {
-		if !strings.Contains(lower, t.Term) {
+		if !containsTerm(lower, t.Term) {
 			continue
 		}
 		if t.Action == store.TermBlock {
@@ -347,6 +353,25 @@ func (r *room) invalidateTerms() {
 	r.mu.Lock()
 	r.termsAt = time.Time{}
 	r.mu.Unlock()
+}
+
+// foldForTerms returns text as blocked terms are matched against it:
+// lower case, without invisible format characters (U+200B zero-width
+// space, U+2060 word joiner, U+FEFF, U+00AD soft hyphen and the rest of
+// category Cf), which would otherwise let "b\u200bad" pass "bad".
+func foldForTerms(text string) string {
+	return strings.ToLower(strings.Map(func(r rune) rune {
+		if unicode.Is(unicode.Cf, r) {
+			return -1
+		}
+		return r
+	}, text))
+}
+
+// containsTerm reports whether folded text holds the term.
+func containsTerm(folded, term string) bool {
+	t := foldForTerms(term)
+	return t != "" && strings.Contains(folded, t)
 }
 
 // humanDuration says a wait the way people do: "45 s", "10 min", "2 h 5 min".

@@ -214,9 +214,9 @@ func (h *Hub) CheckText(ctx context.Context, ch Channel, m Member, text string) 
 			if err != nil {
 				return err
 			}
-			lower := strings.ToLower(clean)
+			lower := foldForTerms(clean)
 			for _, t := range terms {
-				if strings.Contains(lower, t.Term) {
+				if containsTerm(lower, t.Term) {
 					return refuse("blocked_term", "your message contains a term this chat does not allow; change it and send again")
 				}
 			}

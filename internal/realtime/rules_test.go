@@ -1,0 +1,50 @@
+package realtime
+
+import (
+	"testing"
+
+	"github.com/livehouse/livehouse/internal/store"
+)
+
+func TestSlowModeHoldsGuestsByTheirNetwork(t *testing.T) {
+	r := newRig(t, nil)
+	owner := r.dial("owner", 0)
+	owner.welcome()
+	if rep := owner.reply(owner.send(map[string]any{"type": "settings", "settings": Settings{AnonymousCanPost: true, SlowSeconds: 30}})); rep["type"] != KindAck {
+		t.Fatalf("settings = %v", rep)
+	}
+	guest := dialURL(t, r, "", 0, "10.7.7.7")
+	guest.welcome()
+	guest.say("first")
+	if rep := guest.reply(guest.send(map[string]any{"type": "send", "text": "second"})); rep["code"] != "slow_mode" {
+		t.Errorf("a guest's second message = %v, want slow_mode", rep)
+	}
+	// A new guest connection from the same network is the same poster.
+	again := dialURL(t, r, "", 0, "10.7.7.7")
+	again.welcome()
+	if rep := again.reply(again.send(map[string]any{"type": "send", "text": "third"})); rep["code"] != "slow_mode" {
+		t.Errorf("a reconnected guest = %v, want slow_mode", rep)
+	}
+	other := dialURL(t, r, "", 0, "10.8.8.8")
+	other.welcome()
+	other.say("another network posts")
+}
+
+func TestBlockedTermsSeeThroughInvisibleCharacters(t *testing.T) {
+	r := newRig(t, nil)
+	ctx := t.Context()
+	if err := r.st.SetBlockedTerm(ctx, store.BlockedTerm{ChannelID: r.ch.ID, Term: "badword", Action: store.TermBlock}); err != nil {
+		t.Fatal(err)
+	}
+	v := r.dial("viewer", 0)
+	v.welcome()
+	for _, text := range []string{"b\u200badword", "bad\u2060word", "\ufeffbadword", "bad\u00adword", "BAD\u200cWORD", "b\u200da\u200dd\u200dword"} {
+		if rep := v.reply(v.send(map[string]any{"type": "send", "text": text})); rep["code"] != "blocked_term" {
+			t.Errorf("send %q = %v, want blocked_term", text, rep)
+		}
+	}
+	if _, err := r.hub.CheckText(ctx, r.ch, Member{User: r.user("viewer")}, "tip b\u200badword"); err == nil {
+		t.Error("a tip message hid a blocked term behind a zero-width space")
+	}
+	v.say("a good word 👨\u200d👩\u200d👧") // joiners in emoji stay, and pass
+}

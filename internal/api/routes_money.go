@@ -789,7 +789,11 @@ func (a *API) adImpression(w http.ResponseWriter, r *http.Request) error {
 	if p := principal(r); p != nil {
 		sub = a.isSubscriberOfBreak(r, brk, p.User.ID)
 	}
-	if _, err := a.cfg.Money.Impression(r.Context(), brk, viewer, sub); err != nil {
+	im := money.Impression{BreakID: brk, Viewer: viewer, Network: a.clientKey(r), Subscriber: sub}
+	if p := principal(r); p != nil {
+		im.UserID = p.User.ID
+	}
+	if _, err := a.cfg.Money.Impression(r.Context(), im); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

@@ -132,10 +132,25 @@ func (s *Service) CurrentBreak(ctx context.Context, channelID string) (BreakView
 	return s.ViewOfBreak(ctx, b), true, nil
 }
 
-// Impression counts a viewer who saw the break's ad, once per break.
-// Subscribers see no ads, so they count for nothing.
-func (s *Service) Impression(ctx context.Context, breakID, viewer string, subscriber bool) (bool, error) {
-	b, err := s.cfg.Store.AdBreakByID(ctx, breakID)
+// ImpressionsPerNetwork caps the viewers one client network counts for
+// per break: a household's screens, not a script's made-up viewer ids.
+const ImpressionsPerNetwork = 5
+
+// Impression is a player's report that its viewer saw a break's ad.
+type Impression struct {
+	BreakID    string
+	Viewer     string // "user:<id>" for a signed-in viewer, else "anon:<id>"
+	UserID     string // the signed-in viewer; "" anonymous
+	Network    string // the client's network: an IPv4 address, an IPv6 /64
+	Subscriber bool
+}
+
+// Impression counts a viewer who saw the break's ad, once per break, and
+// at most ImpressionsPerNetwork viewers from one network. Subscribers see
+// no ads and the channel's owner is not an audience, so they count for
+// nothing; what does not count is not an error, so a script learns nothing.
+func (s *Service) Impression(ctx context.Context, im Impression) (bool, error) {
+	b, err := s.cfg.Store.AdBreakByID(ctx, im.BreakID)
 	if err != nil {
 		return false, err
 	}
@@ -143,10 +158,19 @@ func (s *Service) Impression(ctx context.Context, breakID, viewer string, subscr
 	if b.State != store.BreakRunning || now.After(b.EndsAt.Add(5*time.Second)) || now.Before(b.StartsAt) {
 		return false, refuse("break_over", "this ad break is over")
 	}
-	if subscriber {
+	if im.Subscriber {
 		return false, nil
 	}
-	return s.cfg.Store.AddImpression(ctx, breakID, viewer)
+	if im.UserID != "" {
+		ch, err := s.cfg.Store.ChannelByID(ctx, b.ChannelID)
+		if err != nil {
+			return false, err
+		}
+		if ch.OwnerID == im.UserID {
+			return false, nil
+		}
+	}
+	return s.cfg.Store.AddImpressionFrom(ctx, im.BreakID, im.Viewer, im.Network, ImpressionsPerNetwork)
 }
 
 // creditBreak pays an ended break's creator by CPM: floor(impressions ×

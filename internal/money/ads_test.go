@@ -3,6 +3,7 @@ package money_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -128,7 +129,7 @@ func TestAdBreakStartsEndsAndPaysOnceAcrossNodes(t *testing.T) {
 		}
 
 		impression := func(svc *money.Service, viewer string, subscriber bool) (bool, string) {
-			ok, err := svc.Impression(ctx, brk.ID, viewer, subscriber)
+			ok, err := svc.Impression(ctx, money.Impression{BreakID: brk.ID, Viewer: viewer, Network: "198.51.100.7", Subscriber: subscriber})
 			return ok, code(err)
 		}
 		clock = t0.Add(10 * time.Second)
@@ -208,6 +209,54 @@ func TestAdBreakStartsEndsAndPaysOnceAcrossNodes(t *testing.T) {
 		// The next break may start now that this one is over.
 		if _, err := nodes[1].StartBreak(ctx, ch, 30*time.Second); err != nil {
 			t.Errorf("a break after the last one ended: %v", err)
+		}
+	})
+}
+
+// An impression counts an audience: not the channel's owner watching
+// their own break, and no more than a household of viewers from one
+// client network, however many viewer ids it makes up.
+func TestAdImpressionsCountNeitherTheOwnerNorMoreThanAHouseholdPerNetwork(t *testing.T) {
+	engines(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		w := newSubWorld(t, st)
+		if _, err := st.CreateAdCreative(ctx, store.AdCreative{Name: "any", Kind: "image", URL: "/ads/any.png", CPM: 1000, Active: true}); err != nil {
+			t.Fatal(err)
+		}
+		brk, err := w.svc.StartBreak(ctx, w.ch, time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		count := func(im money.Impression) bool {
+			t.Helper()
+			im.BreakID = brk.ID
+			ok, err := w.svc.Impression(ctx, im)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return ok
+		}
+		if count(money.Impression{Viewer: "user:" + w.owner.ID, UserID: w.owner.ID, Network: "203.0.113.1"}) {
+			t.Error("the channel's owner counted as an impression of their own break")
+		}
+		counted := 0
+		for i := range 20 {
+			if count(money.Impression{Viewer: fmt.Sprintf("anon:made-up-%02d", i), Network: "2001:db8:1:2::/64"}) {
+				counted++
+			}
+		}
+		if counted != money.ImpressionsPerNetwork {
+			t.Errorf("20 viewer ids from one network counted %d times, want %d", counted, money.ImpressionsPerNetwork)
+		}
+		if !count(money.Impression{Viewer: "anon:next-door", Network: "2001:db8:1:3::/64"}) {
+			t.Error("a viewer from another network did not count")
+		}
+		if count(money.Impression{Viewer: "anon:next-door", Network: "2001:db8:1:3::/64"}) {
+			t.Error("a viewer counted twice in one break")
+		}
+		got, err := st.AdBreakByID(ctx, brk.ID)
+		if err != nil || got.Impressions != int64(money.ImpressionsPerNetwork+1) {
+			t.Errorf("break impressions = %d, %v; want %d", got.Impressions, err, money.ImpressionsPerNetwork+1)
 		}
 	})
 }

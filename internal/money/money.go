@@ -109,7 +109,7 @@ type Store interface {
 	AdBreaks(ctx context.Context, channelID string, limit int) ([]store.AdBreak, error)
 	RunningAdBreaks(ctx context.Context) ([]store.AdBreak, error)
 	EndAdBreakEarly(ctx context.Context, id string, t time.Time) error
-	AddImpression(ctx context.Context, breakID, viewer string) (bool, error)
+	AddImpressionFrom(ctx context.Context, breakID, viewer, network string, perNetwork int) (bool, error)
 	CloseAdBreak(ctx context.Context, id string, impressions int64) error
 
 	PayoutByID(ctx context.Context, id string) (store.Payout, error)

@@ -60,6 +60,12 @@ func (a *API) adminUpdateUser(w http.ResponseWriter, r *http.Request) error {
 	}
 	a.cfg.Accounts.ForgetUser(u.ID)
 	a.spendChans.clear() // the user may own channels
+	if u.Status != store.StatusActive && a.cfg.Rooms != nil {
+		// Its open chat sockets drop; a reconnect is anonymous.
+		if err := a.cfg.Rooms.KickUser(ctx, u.ID); err != nil {
+			a.log.Warn("chat sockets of a "+u.Status+" user not closed on every node", "user_id", u.ID, "err", err)
+		}
+	}
 	if u.Status != store.StatusActive {
 		chs, err := a.cfg.Store.ChannelsOf(ctx, u.ID)
 		if err != nil {
@@ -144,6 +150,12 @@ func (a *API) adminUpdateChannel(w http.ResponseWriter, r *http.Request) error {
 	a.spendChans.clear()
 	if suspend && a.cfg.Live.Kick(ch.ID, "channel suspended by an admin") {
 		a.log.Warn("broadcast ended: channel suspended", "channel", ch.Slug)
+	}
+	if suspend && a.cfg.Rooms != nil {
+		// The chat endpoint refuses a suspended channel; its open sockets close.
+		if err := a.cfg.Rooms.CloseRoom(ctx, ch.ID); err != nil {
+			a.log.Warn("chat of a suspended channel not closed on every node", "channel", ch.Slug, "err", err)
+		}
 	}
 	a.log.Info("admin changed a channel", "admin_id", principal(r).User.ID, "channel", ch.Slug, "status", in.Status)
 	l, err := a.cfg.Store.ListingOf(ctx, ch.ID)

@@ -26,6 +26,10 @@ type Rooms interface {
 	Attach(conn *websocket.Conn, ch realtime.Channel, m realtime.Member, since int64)
 	Moderate(ctx context.Context, ch realtime.Channel, a realtime.Actor, cmd realtime.Command) (int64, error)
 	TermsChanged(ctx context.Context, channelID string)
+	// CloseRoom and KickUser disconnect open sockets on every node: a
+	// suspended channel's room, a suspended or banned user's sockets.
+	CloseRoom(ctx context.Context, channelID string) error
+	KickUser(ctx context.Context, userID string) error
 }
 
 func roomOf(ch store.Channel) realtime.Channel {

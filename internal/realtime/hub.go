@@ -2,6 +2,7 @@ package realtime
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -130,6 +131,7 @@ type Hub struct {
 	mu         sync.Mutex
 	rooms      map[string]*room
 	unsubTerms func()
+	unsubCtl   func()
 
 	// Counters are atomic: deliveries count them from under a room's lock,
 	// which must never wait for the hub's.
@@ -142,6 +144,17 @@ const roomOpenTimeout = 10 * time.Second
 // termsSubject carries "a blocked-terms list changed" between nodes: the
 // channel's id, or "" for the server-wide list.
 const termsSubject = "livehouse.terms"
+
+// controlSubject carries admin actions on open sockets to every node: a
+// suspended channel's room closes, a suspended or banned user's sockets
+// drop.
+const controlSubject = "livehouse.control"
+
+type controlMsg struct {
+	Op        string `json:"op"` // close_room | kick_user
+	ChannelID string `json:"channel_id,omitempty"`
+	UserID    string `json:"user_id,omitempty"`
+}
 
 // Stats counts a hub's traffic.
 type Stats struct {
@@ -191,7 +204,63 @@ func New(cfg Config) (*Hub, error) {
 		return nil, fmt.Errorf("realtime: %w", err)
 	}
 	h.unsubTerms = unsub
+	if h.unsubCtl, err = cfg.Bus.Subscribe(controlSubject, h.onControl); err != nil {
+		unsub()
+		cancel()
+		return nil, fmt.Errorf("realtime: %w", err)
+	}
 	return h, nil
+}
+
+// CloseRoom disconnects every client of the channel's room on every node,
+// for a channel an admin suspended (its chat endpoint refuses reconnects).
+func (h *Hub) CloseRoom(ctx context.Context, channelID string) error {
+	return h.control(ctx, controlMsg{Op: "close_room", ChannelID: channelID})
+}
+
+// KickUser disconnects every socket of the user, in every room on every
+// node, for an account an admin suspended or banned.
+func (h *Hub) KickUser(ctx context.Context, userID string) error {
+	return h.control(ctx, controlMsg{Op: "kick_user", UserID: userID})
+}
+
+func (h *Hub) control(ctx context.Context, m controlMsg) error {
+	b, err := json.Marshal(m)
+	if err != nil {
+		return fmt.Errorf("realtime: encode %s: %w", m.Op, err)
+	}
+	// This node acts at once, whatever the bus does; its echo finds nothing.
+	h.onControl(b)
+	if err := h.cfg.Bus.Publish(ctx, controlSubject, b); err != nil {
+		return fmt.Errorf("realtime: publish %s: %w", m.Op, err)
+	}
+	return nil
+}
+
+func (h *Hub) onControl(data []byte) {
+	var m controlMsg
+	if err := json.Unmarshal(data, &m); err != nil {
+		h.log.Warn("realtime: dropped a malformed control message", "err", err)
+		return
+	}
+	h.mu.Lock()
+	rooms := make([]*room, 0, len(h.rooms))
+	for id, r := range h.rooms {
+		if m.Op == "kick_user" || id == m.ChannelID {
+			rooms = append(rooms, r)
+		}
+	}
+	h.mu.Unlock()
+	for _, r := range rooms {
+		switch m.Op {
+		case "close_room":
+			r.closeAll(websocket.StatusPolicyViolation, "this channel is suspended; its chat is closed")
+		case "kick_user":
+			if m.UserID != "" {
+				r.kickUser(m.UserID, websocket.StatusPolicyViolation, "an admin suspended or banned your account")
+			}
+		}
+	}
 }
 
 // TermsChanged tells every node that a channel's blocked terms (or, for
@@ -224,6 +293,7 @@ func (h *Hub) Close() error {
 	h.cancel() // under mu: Attach adds to wg only before this
 	h.mu.Unlock()
 	h.unsubTerms()
+	h.unsubCtl()
 	h.mu.Lock()
 	rooms := make([]*room, 0, len(h.rooms))
 	for _, r := range h.rooms {

@@ -295,6 +295,21 @@ func (r *room) closeAll(code websocket.StatusCode, reason string) {
 	}
 }
 
+// kickUser disconnects the user's clients in this room.
+func (r *room) kickUser(userID string, code websocket.StatusCode, reason string) {
+	r.mu.Lock()
+	var cs []*client
+	for c := range r.clients {
+		if c.signedIn() && c.member.User.ID == userID {
+			cs = append(cs, c)
+		}
+	}
+	r.mu.Unlock()
+	for _, c := range cs {
+		c.kick(code, reason)
+	}
+}
+
 // onBus receives a sequenced event from any node, this one included.
 func (r *room) onBus(data []byte) {
 	var seq struct {

@@ -44,12 +44,18 @@ func TestProtectedRoutesRefuseCallersWithoutTheRightAccess(t *testing.T) {
 				t.Errorf("%s anonymous: %s, want 401 unauthenticated", name, got)
 			}
 			// Signed in, but not the owner, not an admin: 403.
-			if rt.Owner || rt.OwnerOrAdmin || rt.Access == api.AdminOnly {
+			if rt.Owner || rt.OwnerOrAdmin || rt.Moderator || rt.Access == api.AdminOnly {
 				if got := stranger.do(t, r); got.status != 403 || got.errCode() != "forbidden" {
 					t.Errorf("%s as another user: %s, want 403 forbidden", name, got)
 				}
 				if got := bot.do(t, r); got.status != 403 {
 					t.Errorf("%s with another user's token: %s, want 403", name, got)
+				}
+			} else if strings.Contains(rt.Path, "{slug}") && rt.Access != api.SessionOnly {
+				// A channel route open to every signed-in user: if it refused
+				// strangers, it would need a flag (and this test's 403 check).
+				if got := stranger.do(t, r); got.status == 403 {
+					t.Errorf("%s as another user: %s; the route refuses non-owners but has no Owner/OwnerOrAdmin/Moderator flag", name, got)
 				}
 			}
 			// Token management needs a browser session.
@@ -230,5 +236,38 @@ func TestPasswordChangesAreRateLimitedPerAccount(t *testing.T) {
 	}
 	if r := change(other); r.status != 400 {
 		t.Errorf("another account's attempt: %s, want its own allowance", r)
+	}
+}
+
+func TestChannelRouteFlagsLetModeratorsAndAdminsDoOnlyTheirShare(t *testing.T) {
+	ts := start(t, "")
+	owner := ts.signUp(t, "boss@example.com")
+	owner.createChannel(t, "flagged-routes", "music")
+	mod := ts.signUp(t, "mod@example.com")
+	admin := ts.admin(t, "root@example.com")
+	want(t, owner.do(t, req{method: "PUT", path: "/api/v1/channels/flagged-routes/moderators/" + mod.user["id"].(string)}), 200)
+	base := "/api/v1/channels/flagged-routes"
+	// A moderator reads the blocked terms and held messages, but manages neither moderators, emotes nor the audit log.
+	want(t, mod.get(t, base+"/blocked-terms"), 200)
+	want(t, mod.get(t, base+"/held"), 200)
+	want(t, mod.get(t, base+"/moderators"), 200)
+	for _, r := range []req{
+		{method: "GET", path: base + "/audit"},
+		{method: "DELETE", path: base + "/emotes/wave"},
+		{method: "PUT", path: base + "/moderators/" + mod.user["id"].(string)},
+		{method: "PATCH", path: base, body: map[string]string{"title": "hijacked"}},
+	} {
+		if got := mod.do(t, r); got.status != 403 || got.errCode() != "forbidden" {
+			t.Errorf("%s %s as a moderator: %s, want 403", r.method, r.path, got)
+		}
+	}
+	// An admin may do what OwnerOrAdmin routes allow, not what Owner routes keep to the owner.
+	want(t, admin.get(t, base+"/audit"), 200)
+	want(t, admin.get(t, base+"/broadcasts"), 200)
+	if got := admin.get(t, base+"/webhooks"); got.status != 403 {
+		t.Errorf("webhooks as an admin: %s, want 403 (owner only)", got)
+	}
+	if got := admin.get(t, "/api/v1/channels/no-such-channel/audit"); got.status != 404 {
+		t.Errorf("audit of a missing channel: %s, want 404", got)
 	}
 }

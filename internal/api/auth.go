@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -20,8 +21,8 @@ const (
 // Access says who may call a route.
 type Access int
 
-// Access levels. Owner checks (a channel's owner, or an admin) happen in
-// the handlers, which know the channel; such routes are SignedIn here.
+// Access levels. A route on a channel further needs the channel's owner,
+// admin or moderator where its Owner, OwnerOrAdmin or Moderator flag says.
 const (
 	Public      Access = iota // anyone; a signed-in caller is still recognised
 	SignedIn                  // a session or an API token
@@ -34,10 +35,13 @@ type Route struct {
 	Method string
 	Path   string // under /api/v1, with {wildcards}
 	Access Access
-	// Owner marks routes that further need the channel's owner (or an
-	// admin, where OwnerOrAdmin); they answer 403 to other users.
+	// Owner marks {slug} routes that further need the channel's owner (or
+	// an admin, where OwnerOrAdmin; or one of its moderators too, where
+	// Moderator). wrap checks them before the handler runs, and answers 403
+	// to other users.
 	Owner        bool
 	OwnerOrAdmin bool
+	Moderator    bool
 	// NoCSRF exempts a mutating route from the CSRF token (heartbeats).
 	NoCSRF bool
 	// Body bounds the request body; default maxJSONBody.
@@ -70,10 +74,13 @@ func (a *API) wrap(rt Route) http.Handler {
 		if err == nil {
 			err = a.authorize(rt, r, p)
 		}
+		if err == nil && p != nil {
+			r = r.WithContext(context.WithValue(r.Context(), principalKey{}, p))
+		}
 		if err == nil {
-			if p != nil {
-				r = r.WithContext(context.WithValue(r.Context(), principalKey{}, p))
-			}
+			r, err = a.authorizeChannel(rt, r)
+		}
+		if err == nil {
 			err = rt.handler(w, r)
 		}
 		if err != nil {
@@ -102,6 +109,33 @@ func (a *API) authorize(rt Route, r *http.Request, p *account.Principal) error {
 	}
 	return nil
 }
+
+// authorizeChannel enforces the route's Owner, OwnerOrAdmin and Moderator
+// flags. The channel it read goes with the request, for loadChannel.
+func (a *API) authorizeChannel(rt Route, r *http.Request) (*http.Request, error) {
+	if !rt.Owner && !rt.OwnerOrAdmin && !rt.Moderator || r.PathValue("slug") == "" {
+		return r, nil
+	}
+	need := ownerOrAdmin
+	if rt.Owner {
+		need = ownerOnly
+	}
+	ch, err := a.loadChannel(r, need)
+	if errors.Is(err, errNotOwner) && rt.Moderator {
+		var mods []string
+		if mods, err = a.cfg.Store.Moderators(r.Context(), ch.ID); err != nil {
+			return r, err
+		}
+		if !slices.Contains(mods, principal(r).User.ID) {
+			return r, &Error{Status: http.StatusForbidden, Code: "forbidden", Message: "only the channel's owner or its moderators can do that"}
+		}
+	} else if err != nil {
+		return r, err
+	}
+	return r.WithContext(context.WithValue(r.Context(), loadedChannelKey{}, ch)), nil
+}
+
+type loadedChannelKey struct{}
 
 // authenticate finds the caller: a bearer token, else the session cookie.
 // A bad bearer token is an error (401); a stale cookie is anonymous, and is

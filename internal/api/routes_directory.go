@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -111,6 +112,9 @@ func (a *API) loadChannel(r *http.Request, need channelAccess) (store.Channel, e
 	if need == spendTarget {
 		lookup = a.spendChans.lookup(a.cfg.Store.ChannelBySlug)
 	}
+	if ch, ok := r.Context().Value(loadedChannelKey{}).(store.Channel); ok && ch.Slug == slug {
+		lookup = func(context.Context, string) (store.Channel, error) { return ch, nil } // read by wrap
+	}
 	ch, err := lookup(r.Context(), slug)
 	if errors.Is(err, store.ErrNotFound) {
 		return store.Channel{}, notFound("no channel " + slug)
@@ -124,11 +128,11 @@ func (a *API) loadChannel(r *http.Request, need channelAccess) (store.Channel, e
 	switch need {
 	case ownerOnly:
 		if !isOwner {
-			return store.Channel{}, errNotOwner
+			return ch, errNotOwner // the channel, for authorizeChannel's moderator check
 		}
 	case ownerOrAdmin:
 		if !isOwner && !isAdmin {
-			return store.Channel{}, errNotOwner
+			return ch, errNotOwner // the channel, for authorizeChannel's moderator check
 		}
 	default:
 		if !isOwner && !isAdmin && !a.visible(r, ch) {

@@ -74,7 +74,12 @@ func (s *Service) HandleEvent(ctx context.Context, ev ProviderEvent) (EventOutco
 		return EventOutcome{Action: "credited"}, err
 	case EventFailed:
 		if o.Status == store.OrderPending || o.Status == store.OrderRequiresAction {
-			if err := s.cfg.Store.UpdateOrder(ctx, o.ID, store.OrderUpdate{Status: store.OrderDeclined, Detail: "the payment failed or expired at " + ev.Provider}); err != nil {
+			err := s.cfg.Store.UpdateOrder(ctx, o.ID, []string{store.OrderPending, store.OrderRequiresAction},
+				store.OrderUpdate{Status: store.OrderDeclined, Detail: "the payment failed or expired at " + ev.Provider})
+			if errors.Is(err, store.ErrStateChanged) {
+				return EventOutcome{Action: "none"}, s.cfg.Store.MarkPaymentEvent(ctx, ev.Provider, ev.EventID) // paid meanwhile
+			}
+			if err != nil {
 				return EventOutcome{}, err
 			}
 		}

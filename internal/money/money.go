@@ -90,7 +90,7 @@ type Store interface {
 	CreateOrder(ctx context.Context, o store.Order) (store.Order, error)
 	OrderByID(ctx context.Context, id string) (store.Order, error)
 	OrderByRef(ctx context.Context, provider, ref string) (store.Order, error)
-	UpdateOrder(ctx context.Context, id string, u store.OrderUpdate) error
+	UpdateOrder(ctx context.Context, id string, from []string, u store.OrderUpdate) error
 	NoteOrder(ctx context.Context, id, note string) error
 	PaymentEventSeen(ctx context.Context, provider, eventID string) (bool, error)
 	MarkPaymentEvent(ctx context.Context, provider, eventID string) error

@@ -75,7 +75,7 @@ func (s *Service) Buy(ctx context.Context, req BuyRequest) (OrderResult, error) 
 	}
 	ch, err := prov.Charge(ctx, o, req.Card)
 	if err != nil {
-		_ = s.cfg.Store.UpdateOrder(ctx, o.ID, store.OrderUpdate{Status: store.OrderDeclined, Detail: "provider error"})
+		_ = s.cfg.Store.UpdateOrder(ctx, o.ID, []string{store.OrderPending}, store.OrderUpdate{Status: store.OrderDeclined, Detail: "provider error"})
 		return OrderResult{}, fmt.Errorf("charge with %s: %w", prov.ID(), err)
 	}
 	return s.settle(ctx, o, ch, "charge")
@@ -120,16 +120,30 @@ func (s *Service) Confirm(ctx context.Context, userID, orderID, code string) (Or
 func (s *Service) settle(ctx context.Context, o store.Order, ch Charge, how string) (OrderResult, error) {
 	switch ch.Status {
 	case store.OrderPaid:
-		if _, err := s.creditOrder(ctx, o, ch.Ref, how); err != nil && !errors.Is(err, store.ErrStateChanged) {
+		_, err := s.creditOrder(ctx, o, ch.Ref, how)
+		if errors.Is(err, store.ErrStateChanged) {
+			return s.settledMeanwhile(ctx, o.ID)
+		}
+		if err != nil {
 			return OrderResult{}, err
 		}
 	case store.OrderDeclined:
-		if err := s.cfg.Store.UpdateOrder(ctx, o.ID, store.OrderUpdate{Status: store.OrderDeclined, Ref: ch.Ref, Detail: ch.Message}); err != nil {
+		// Only the state this outcome answers: a concurrent confirmation
+		// may have paid the order meanwhile.
+		err := s.cfg.Store.UpdateOrder(ctx, o.ID, []string{o.Status}, store.OrderUpdate{Status: store.OrderDeclined, Ref: ch.Ref, Detail: ch.Message})
+		if errors.Is(err, store.ErrStateChanged) {
+			return s.settledMeanwhile(ctx, o.ID)
+		}
+		if err != nil {
 			return OrderResult{}, err
 		}
 		return OrderResult{}, refuse("card_declined", "%s", ch.Message)
 	default:
-		if err := s.cfg.Store.UpdateOrder(ctx, o.ID, store.OrderUpdate{Status: ch.Status, Ref: ch.Ref, Detail: ch.Message, CheckoutURL: ch.RedirectURL}); err != nil {
+		err := s.cfg.Store.UpdateOrder(ctx, o.ID, []string{o.Status}, store.OrderUpdate{Status: ch.Status, Ref: ch.Ref, Detail: ch.Message, CheckoutURL: ch.RedirectURL})
+		if errors.Is(err, store.ErrStateChanged) {
+			return s.settledMeanwhile(ctx, o.ID)
+		}
+		if err != nil {
 			return OrderResult{}, err
 		}
 	}
@@ -138,6 +152,19 @@ func (s *Service) settle(ctx context.Context, o store.Order, ch Charge, how stri
 		return OrderResult{}, err
 	}
 	return s.orderResult(ctx, o, ch.Message)
+}
+
+// settledMeanwhile answers a provider outcome that lost the race to
+// another one for the same order: with the order as the winner left it.
+func (s *Service) settledMeanwhile(ctx context.Context, orderID string) (OrderResult, error) {
+	o, err := s.cfg.Store.OrderByID(ctx, orderID)
+	if err != nil {
+		return OrderResult{}, err
+	}
+	if o.Status == store.OrderDeclined {
+		return s.replayOrder(ctx, o)
+	}
+	return s.orderResult(ctx, o, "")
 }
 
 func (s *Service) orderResult(ctx context.Context, o store.Order, msg string) (OrderResult, error) {

@@ -268,11 +268,28 @@ type OrderUpdate struct {
 }
 
 // UpdateOrder sets an order's status, ref, detail and checkout page
-// outside the ledger (declines, confirmation steps, hosted checkouts).
-func (s *Store) UpdateOrder(ctx context.Context, id string, u OrderUpdate) error {
+// outside the ledger (declines, confirmation steps, hosted checkouts),
+// only while the order is in one of the from statuses: a change that
+// lost a race (a decline after a concurrent payment) fails with
+// ErrStateChanged and writes nothing.
+func (s *Store) UpdateOrder(ctx context.Context, id string, from []string, u OrderUpdate) error {
+	args := []any{id, u.Status, u.Ref, u.Detail, u.CheckoutURL, toMillis(s.now())}
+	ph := make([]string, len(from))
+	for i, f := range from {
+		args = append(args, f)
+		ph[i] = fmt.Sprintf("$%d", 7+i)
+	}
+	if len(from) == 0 {
+		return fmt.Errorf("order %s: update from no status: %w", id, ErrInvalid)
+	}
 	res, err := s.db.ExecContext(ctx, `UPDATE payment_orders SET status = $2, provider_ref = CASE WHEN $3 = '' THEN provider_ref ELSE $3 END,
-		detail = $4, checkout_url = $5, updated_at = $6 WHERE id = $1`, id, u.Status, u.Ref, u.Detail, u.CheckoutURL, toMillis(s.now()))
-	if err := affectedOne(res, err); err != nil {
+		detail = $4, checkout_url = $5, updated_at = $6 WHERE id = $1 AND status IN (`+strings.Join(ph, ", ")+`)`, args...)
+	if err := affectedOne(res, err); errors.Is(err, ErrNotFound) {
+		if _, err := s.OrderByID(ctx, id); err != nil {
+			return err
+		}
+		return fmt.Errorf("order %s is not %s: %w", id, strings.Join(from, " or "), ErrStateChanged)
+	} else if err != nil {
 		return fmt.Errorf("order %s: %w", id, err)
 	}
 	return nil

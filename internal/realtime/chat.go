@@ -281,8 +281,14 @@ func (r *room) rules(ctx context.Context, c *client, set Settings, text string) 
 	if set.SubscribersOnly && !broadcaster && !c.sub.Load() {
 		return refuse("subscribers_only", "this chat is for subscribers right now")
 	}
-	if set.EmoteOnly && !isEmoteOnly(text) {
-		return refuse("emote_only", "emote-only mode is on: send only emotes and emoji")
+	if set.EmoteOnly {
+		es, err := r.channelEmotes(ctx)
+		if err != nil {
+			return err
+		}
+		if !isEmoteOnly(text, es.all) {
+			return refuse("emote_only", "emote-only mode is on: send only this channel's emotes and emoji")
+		}
 	}
 	if linkRE.MatchString(text) {
 		switch set.Links {

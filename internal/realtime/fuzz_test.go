@@ -37,7 +37,7 @@ func FuzzCommandFrame(f *testing.F) {
 		if json.Unmarshal(frame, &cmd) != nil {
 			return
 		}
-		isEmoteOnly(cmd.Text)
+		isEmoteOnly(cmd.Text, map[string]bool{"wave": true})
 		payload, err := json.Marshal(Event{Kind: KindChat, Text: cmd.Text, Mentions: []string{cmd.Type}})
 		if err != nil {
 			t.Fatal(err)

@@ -21,6 +21,7 @@ type Store interface {
 	RoomEventsAfter(ctx context.Context, channelID string, after int64, limit int) ([]store.RoomEvent, error)
 	RoomEventsBefore(ctx context.Context, channelID string, before int64, limit int) ([]store.RoomEvent, error)
 	RoomLastSeq(ctx context.Context, channelID string) (int64, error)
+	MarkRoomMessageDeleted(ctx context.Context, channelID string, seq int64) error
 	RoomSettings(ctx context.Context, channelID string) (string, error)
 	SetRoomSettings(ctx context.Context, channelID, settings string) error
 	FollowedAt(ctx context.Context, userID, channelID string) (time.Time, bool, error)
@@ -50,7 +51,7 @@ type Store interface {
 	QuestionByID(ctx context.Context, channelID, id string) (store.Question, error)
 	Questions(ctx context.Context, channelID, broadcastID string, limit int) ([]store.Question, error)
 
-	SubscriberEmotes(ctx context.Context, channelID string) ([]string, error)
+	Emotes(ctx context.Context, channelID string) ([]store.Emote, error)
 }
 
 // Bus carries room traffic between nodes.

@@ -117,10 +117,14 @@ func (r *room) isVIP(userID string) bool {
 	return false
 }
 
-// isEmoteOnly reports whether text is only :emotes: and emoji.
-func isEmoteOnly(text string) bool {
+// isEmoteOnly reports whether text is only emoji and :name: tokens that
+// name emotes of the channel.
+func isEmoteOnly(text string, emotes map[string]bool) bool {
 	for _, f := range strings.Fields(text) {
 		if len(f) > 2 && f[0] == ':' && f[len(f)-1] == ':' && validEmoteName(f[1:len(f)-1]) {
+			if !emotes[f[1:len(f)-1]] {
+				return false
+			}
 			continue
 		}
 		for _, r := range f {

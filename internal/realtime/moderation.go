@@ -133,6 +133,12 @@ func (r *room) moderateAs(ctx context.Context, a Actor, cmd Command) (int64, err
 	if err != nil {
 		return 0, err
 	}
+	if ev.Kind == KindDelete {
+		// Public replays leave the message out from now on.
+		if err := st.MarkRoomMessageDeleted(ctx, r.ch.ID, ev.Target); err != nil {
+			return 0, err
+		}
+	}
 	if err := st.AddAudit(ctx, audit); err != nil {
 		r.hub.log.Warn("realtime: audit log write failed", "room", r.ch.Slug, "action", cmd.Type, "err", err)
 	}

@@ -227,24 +227,36 @@ func (h *Hub) CheckText(ctx context.Context, ch Channel, m Member, text string) 
 	return out, err
 }
 
-// subscriberEmotes returns the channel's subscriber-only emote names,
-// read again every ten seconds.
-func (r *room) subscriberEmotes(ctx context.Context) ([]string, error) {
+// emoteSet is a channel's emotes: every name, and the subscriber-only ones.
+type emoteSet struct {
+	all map[string]bool
+	sub []string
+}
+
+// channelEmotes returns the channel's emotes, read again every ten seconds.
+func (r *room) channelEmotes(ctx context.Context) (emoteSet, error) {
 	r.comboMu.Lock()
-	if time.Since(r.subEmotesAt) < 10*time.Second {
-		e := r.subEmotes
+	if time.Since(r.emotesAt) < 10*time.Second {
+		e := r.emotes
 		r.comboMu.Unlock()
 		return e, nil
 	}
 	r.comboMu.Unlock()
-	e, err := r.hub.cfg.Store.SubscriberEmotes(ctx, r.ch.ID)
+	es, err := r.hub.cfg.Store.Emotes(ctx, r.ch.ID)
 	if err != nil {
-		return nil, err
+		return emoteSet{}, err
+	}
+	set := emoteSet{all: make(map[string]bool, len(es))}
+	for _, e := range es {
+		set.all[e.Name] = true
+		if e.SubscriberOnly {
+			set.sub = append(set.sub, e.Name)
+		}
 	}
 	r.comboMu.Lock()
-	r.subEmotes, r.subEmotesAt = e, time.Now()
+	r.emotes, r.emotesAt = set, time.Now()
 	r.comboMu.Unlock()
-	return e, nil
+	return set, nil
 }
 
 // checkSubscriberEmotes refuses a non-subscriber's message that uses an
@@ -253,11 +265,11 @@ func (r *room) checkSubscriberEmotes(ctx context.Context, c *client, text string
 	if !strings.Contains(text, ":") || c.sub.Load() || (c.signedIn() && c.member.User.ID == r.ch.OwnerID) {
 		return nil
 	}
-	names, err := r.subscriberEmotes(ctx)
-	if err != nil || len(names) == 0 {
+	set, err := r.channelEmotes(ctx)
+	if err != nil {
 		return err
 	}
-	for _, n := range names {
+	for _, n := range set.sub {
 		if strings.Contains(text, ":"+n+":") {
 			return refuse("subscriber_emote", ":"+n+": is for subscribers of this channel; subscribe to use it")
 		}

@@ -49,12 +49,12 @@ type room struct {
 
 	appendMu sync.Mutex // one append at a time from this node
 
-	// comboMu guards gift combos and the subscriber-emote cache.
-	comboMu     sync.Mutex
-	combos      map[string]*combo
-	comboSwept  time.Time // when stale combos were last forgotten
-	subEmotes   []string
-	subEmotesAt time.Time
+	// comboMu guards gift combos and the emote cache.
+	comboMu    sync.Mutex
+	combos     map[string]*combo
+	comboSwept time.Time // when stale combos were last forgotten
+	emotes     emoteSet
+	emotesAt   time.Time
 
 	// stateMu guards mods and settings for readers without mu; writers
 	// hold both.

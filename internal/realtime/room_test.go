@@ -172,9 +172,13 @@ func TestRoomModesRefuseWithAClearReason(t *testing.T) {
 		t.Fatal(err)
 	}
 	try("following now", "")
+	if _, err := r.st.SetEmote(t.Context(), r.ch.ID, "wave", "wave.png"); err != nil {
+		t.Fatal(err)
+	}
 	set(Settings{EmoteOnly: true})
 	try("words", "emote_only")
 	try(":wave: 🔥", "")
+	try(":notanemote:", "emote_only") // the syntax alone is not an emote of this channel
 	set(Settings{Links: "block"})
 	try("see https://evil.example/x", "links_blocked")
 	set(Settings{SubscribersOnly: true})
@@ -368,4 +372,29 @@ type fixedClock struct {
 
 func (c fixedClock) Broadcast(_ context.Context, _ string) (string, time.Time, bool) {
 	return c.id, c.start, true
+}
+
+func TestTheReplayLeavesOutMessagesModeratorsDeleted(t *testing.T) {
+	r := newRig(t, func(c *Config) { c.Clock = fixedClock{id: "bc1", start: time.Now().Add(-time.Minute)} })
+	owner := r.dial("owner", 0)
+	owner.welcome()
+	v := r.dial("viewer", 0)
+	v.welcome()
+	v.say("fine words")
+	bad := v.say("awful words")
+	if rep := owner.reply(owner.send(map[string]any{"type": "delete", "seq": bad})); rep["type"] != KindAck {
+		t.Fatalf("delete = %v", rep)
+	}
+	evs, err := r.st.BroadcastEvents(t.Context(), "bc1", -2, 0, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range evs {
+		if strings.Contains(e.Payload, "awful") {
+			t.Errorf("the replay shows a deleted message: %s", e.Payload)
+		}
+	}
+	if len(evs) != 2 || evs[0].Kind != KindChat || evs[1].Kind != KindDelete {
+		t.Errorf("replay = %+v, want the standing message and the deletion", evs)
+	}
 }

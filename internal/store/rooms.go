@@ -191,11 +191,12 @@ func (s *Store) RoomLastSeq(ctx context.Context, channelID string) (int64, error
 }
 
 // BroadcastEvents returns a broadcast's room events in stream-clock order
-// (media time, then sequence), after the position (mediaMS, seq), up to limit.
+// (media time, then sequence), after the position (mediaMS, seq), up to
+// limit. Chat messages moderators deleted are left out.
 func (s *Store) BroadcastEvents(ctx context.Context, broadcastID string, afterMediaMS, afterSeq int64, limit int) ([]RoomEvent, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT `+roomEventColumns+` FROM room_events
-		WHERE broadcast_id = $1 AND (media_ms > $2 OR (media_ms = $2 AND seq > $3))
-		ORDER BY media_ms, seq LIMIT $4`, broadcastID, afterMediaMS, afterSeq, limit)
+		WHERE broadcast_id = $1 AND (media_ms > $2 OR (media_ms = $2 AND seq > $3)) AND kind <> $5
+		ORDER BY media_ms, seq LIMIT $4`, broadcastID, afterMediaMS, afterSeq, limit, RoomKindDeletedChat)
 	if err != nil {
 		return nil, fmt.Errorf("broadcast events: %w", err)
 	}

@@ -61,7 +61,7 @@ func (s *Store) CreateChannel(ctx context.Context, slug string) (Channel, string
 // slug ErrExists, an unknown owner ErrNotFound; nothing is stored then. An
 // owner who was a viewer becomes a creator.
 func (s *Store) CreateChannelWith(ctx context.Context, nc NewChannel) (Channel, string, error) {
-	if err := ValidateSlug(nc.Slug); err != nil {
+	if err := ValidateNewSlug(nc.Slug); err != nil {
 		return Channel{}, "", fmt.Errorf("create channel: %w", &FieldError{Field: "slug", Problem: err.Error()})
 	}
 	p := nc.Profile

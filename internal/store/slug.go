@@ -1,6 +1,9 @@
 package store
 
-import "fmt"
+import (
+	"fmt"
+	"slices"
+)
 
 // Slug length limits, in bytes (slugs are ASCII).
 const (
@@ -32,4 +35,27 @@ func ValidateSlug(slug string) error {
 
 func isSlugByte(c byte) bool {
 	return ('a' <= c && c <= 'z') || ('0' <= c && c <= '9') || c == '-'
+}
+
+// reservedSlugs are words of the UI's and the server's paths (such as
+// /dashboard/new) and names a visitor could mistake for the site's own.
+var reservedSlugs = []string{
+	"about", "account", "admin", "api", "assets", "auth", "avatars", "browse", "category", "create",
+	"dashboard", "edit", "emotes", "following", "healthz", "help", "hls", "livehouse", "login", "logout",
+	"metrics", "new", "notifications", "null", "overlay", "popout", "register", "root", "search",
+	"settings", "signin", "signout", "signup", "static", "support", "system", "tag", "thumbnails",
+	"undefined", "wallet",
+}
+
+// ValidateNewSlug is ValidateSlug for a channel being created: it also
+// refuses reserved words such as "new" and "admin". Lookups use
+// ValidateSlug, so a channel made before a word was reserved stays reachable.
+func ValidateNewSlug(slug string) error {
+	if err := ValidateSlug(slug); err != nil {
+		return err
+	}
+	if slices.Contains(reservedSlugs, slug) {
+		return fmt.Errorf("slug %q: is reserved for the site's own pages; choose another: %w", slug, ErrInvalid)
+	}
+	return nil
 }

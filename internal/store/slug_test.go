@@ -53,3 +53,31 @@ func FuzzValidateSlug(f *testing.F) {
 		}
 	})
 }
+
+func TestValidateNewSlugRefusesReservedWordsOfTheSitesPaths(t *testing.T) {
+	for _, slug := range []string{"new", "admin", "dashboard", "settings", "api", "hls", "overlay", "category", "tag", "search", "signin"} {
+		if err := ValidateNewSlug(slug); !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "reserved") {
+			t.Errorf("ValidateNewSlug(%q) = %v, want a reserved-word ErrInvalid", slug, err)
+		}
+		if err := ValidateSlug(slug); err != nil {
+			t.Errorf("ValidateSlug(%q) = %v: lookups of channels made before the word was reserved must work", slug, err)
+		}
+	}
+	for _, slug := range []string{"new-music", "admins", "my-dashboard"} {
+		if err := ValidateNewSlug(slug); err != nil {
+			t.Errorf("ValidateNewSlug(%q) = %v, want nil", slug, err)
+		}
+	}
+	if err := ValidateNewSlug("a"); !errors.Is(err, ErrInvalid) {
+		t.Errorf("ValidateNewSlug keeps the grammar: %v", err)
+	}
+}
+
+func TestCreateChannelRefusesAReservedSlugAsAFieldError(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, st *Store) {
+		var fe *FieldError
+		if _, _, err := st.CreateChannel(t.Context(), "new"); !errors.As(err, &fe) || fe.Field != "slug" {
+			t.Errorf("CreateChannel(\"new\") = %v, want a FieldError on slug", err)
+		}
+	})
+}

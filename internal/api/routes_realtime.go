@@ -231,8 +231,26 @@ func (a *API) listBlockedTerms(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// auditor is the store's moderator audit log.
+type auditor interface {
+	AddAudit(ctx context.Context, e store.AuditEntry) error
+}
+
+// audit records a moderator action done through the REST API in the
+// channel's audit log.
+func (a *API) audit(r *http.Request, e store.AuditEntry) error {
+	au, ok := a.cfg.Store.(auditor)
+	if !ok {
+		return nil
+	}
+	if err := au.AddAudit(r.Context(), e); err != nil {
+		return fmt.Errorf("audit %s: %w", e.Action, err)
+	}
+	return nil
+}
+
 func (a *API) putBlockedTerm(w http.ResponseWriter, r *http.Request) error {
-	ch, _, err := a.modChannel(r, false)
+	ch, p, err := a.modChannel(r, false)
 	if err != nil {
 		return err
 	}
@@ -244,17 +262,24 @@ func (a *API) putBlockedTerm(w http.ResponseWriter, r *http.Request) error {
 	if err := a.cfg.Store.SetBlockedTerm(r.Context(), in); err != nil {
 		return err
 	}
+	if err := a.audit(r, store.AuditEntry{ChannelID: ch.ID, ActorID: p.User.ID, Action: "term.set", Target: strings.ToLower(strings.TrimSpace(in.Term)), Detail: in.Action}); err != nil {
+		return err
+	}
 	a.termsChanged(r, ch.ID)
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
 
 func (a *API) deleteBlockedTerm(w http.ResponseWriter, r *http.Request) error {
-	ch, _, err := a.modChannel(r, false)
+	ch, p, err := a.modChannel(r, false)
 	if err != nil {
 		return err
 	}
-	if err := a.cfg.Store.RemoveBlockedTerm(r.Context(), ch.ID, r.URL.Query().Get("term")); err != nil {
+	term := r.URL.Query().Get("term")
+	if err := a.cfg.Store.RemoveBlockedTerm(r.Context(), ch.ID, term); err != nil {
+		return err
+	}
+	if err := a.audit(r, store.AuditEntry{ChannelID: ch.ID, ActorID: p.User.ID, Action: "term.remove", Target: strings.ToLower(strings.TrimSpace(term))}); err != nil {
 		return err
 	}
 	a.termsChanged(r, ch.ID)

@@ -129,20 +129,18 @@ func (r *room) moderateAs(ctx context.Context, a Actor, cmd Command) (int64, err
 	default:
 		return 0, refuse("unknown_type", "unknown moderator action")
 	}
-	seq, err := r.append(ctx, ev, a.UserID)
-	if err != nil {
-		return 0, err
-	}
 	if ev.Kind == KindDelete {
 		// Public replays leave the message out from now on.
 		if err := st.MarkRoomMessageDeleted(ctx, r.ch.ID, ev.Target); err != nil {
 			return 0, err
 		}
 	}
+	// The audit row is written before the room hears of the action: an
+	// action the owner's log would miss is refused instead.
 	if err := st.AddAudit(ctx, audit); err != nil {
-		r.hub.log.Warn("realtime: audit log write failed", "room", r.ch.Slug, "action", cmd.Type, "err", err)
+		return 0, fmt.Errorf("audit %s: %w", cmd.Type, err)
 	}
-	return seq, nil
+	return r.append(ctx, ev, a.UserID)
 }
 
 // mayAct reports whether a may time out or ban target: nobody acts on the

@@ -3,6 +3,7 @@ package realtime
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/livehouse/livehouse/internal/store"
@@ -85,6 +86,9 @@ func (r *room) openPoll(ctx context.Context, c *client, cmd Command) error {
 		OpenedBy: c.member.User.ID, OpenedAt: now, ClosesAt: now.Add(time.Duration(secs) * time.Second), MediaMS: media})
 	if err != nil {
 		return err
+	}
+	if err := r.hub.cfg.Store.AddAudit(ctx, store.AuditEntry{ChannelID: r.ch.ID, ActorID: c.member.User.ID, Action: "poll.open", Target: p.ID, Detail: q}); err != nil {
+		return fmt.Errorf("audit poll.open: %w", err)
 	}
 	view := newPollState(p, make([]int64, len(opts))).view
 	seq, err := r.append(ctx, Event{Kind: KindPollOpen, At: wall, MediaMS: media, BroadcastID: bid, ID: p.ID, Poll: &view,
@@ -238,7 +242,7 @@ func (r *room) tickPolls() {
 	}
 	r.mu.Unlock()
 	for _, id := range due {
-		if err := r.closePoll(id, ""); err != nil && r.ctx.Err() == nil {
+		if err := r.closePoll(id, Actor{}); err != nil && r.ctx.Err() == nil {
 			r.hub.log.Warn("realtime: closing poll", "room", r.ch.Slug, "poll", id, "err", err)
 		}
 	}
@@ -254,7 +258,7 @@ func (r *room) closePollCmd(ctx context.Context, c *client, cmd Command) error {
 	if !open {
 		return refuse("poll_closed", "that poll is not open")
 	}
-	if err := r.closePoll(cmd.PollID, c.member.User.DisplayName); err != nil {
+	if err := r.closePoll(cmd.PollID, Actor{UserID: c.member.User.ID, Name: c.member.User.DisplayName}); err != nil {
 		return err
 	}
 	c.reply(ackFrame{Type: KindAck, Ref: cmd.Ref, ID: cmd.PollID})
@@ -262,8 +266,9 @@ func (r *room) closePollCmd(ctx context.Context, c *client, cmd Command) error {
 }
 
 // closePoll closes the poll in the store and, if this call closed it,
-// announces the exact final tally.
-func (r *room) closePoll(id, actor string) error {
+// announces the exact final tally. A moderator's close (actor named; a
+// timed close has none) goes to the audit log.
+func (r *room) closePoll(id string, actor Actor) error {
 	ctx, cancel := context.WithTimeout(r.ctx, 10*time.Second)
 	defer cancel()
 	st := r.hub.cfg.Store
@@ -288,10 +293,15 @@ func (r *room) closePoll(id, actor string) error {
 	if err != nil {
 		return err
 	}
+	if actor.UserID != "" {
+		if err := st.AddAudit(ctx, store.AuditEntry{ChannelID: r.ch.ID, ActorID: actor.UserID, Action: "poll.close", Target: id, Detail: p.Question}); err != nil {
+			return fmt.Errorf("audit poll.close: %w", err)
+		}
+	}
 	view := newPollState(p, counts).view
 	view.Closed = true
 	wall, media, bid := r.stamp(ctx, 0)
-	_, err = r.append(ctx, Event{Kind: KindPollClose, At: wall, MediaMS: media, BroadcastID: bid, ID: id, Poll: &view, Actor: actor}, p.OpenedBy)
+	_, err = r.append(ctx, Event{Kind: KindPollClose, At: wall, MediaMS: media, BroadcastID: bid, ID: id, Poll: &view, Actor: actor.Name}, p.OpenedBy)
 	return err
 }
 
@@ -380,7 +390,7 @@ func (r *room) moderateQuestion(ctx context.Context, c *client, cmd Command) err
 		return err
 	}
 	if err := st.AddAudit(ctx, store.AuditEntry{ChannelID: r.ch.ID, ActorID: c.member.User.ID, Action: "qa." + state, Target: q.ID}); err != nil {
-		r.hub.log.Warn("realtime: audit log write failed", "err", err)
+		return fmt.Errorf("audit qa.%s: %w", state, err)
 	}
 	return r.announceQuestion(ctx, c, cmd.Ref, q)
 }

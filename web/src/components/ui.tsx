@@ -109,6 +109,16 @@ export function ErrorState({ error, retry, title = 'Something went wrong' }: { e
   );
 }
 
+/** MoreButton loads the next page of a list, and says so when that fails. */
+export function MoreButton({ more, loading, error, label = 'Show more' }: { more: () => void; loading: boolean; error?: unknown; label?: string }) {
+  return (
+    <div class="more">
+      {error != null && <p class="form-error" role="alert">Could not load more: {errorText(error)}</p>}
+      <button type="button" class="btn" onClick={more} disabled={loading}>{loading ? <Spinner /> : error != null ? 'Try again' : label}</button>
+    </div>
+  );
+}
+
 export function CategoryTile({ c }: { c: Category }) {
   const hue = categoryTone(c.slug);
   return (

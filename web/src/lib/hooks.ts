@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import type { ChatClient, RoomState } from './chat';
+import type { Page } from './types';
 
 export interface Async<T> {
   data?: T;
@@ -30,6 +31,48 @@ export function useAsync<T>(load: () => Promise<T>, deps: unknown[]): Async<T> {
     return () => { seq.current++; };
   }, [run]);
   return { ...state, reload: run };
+}
+
+export interface Paged<T> extends Async<Page<T>> {
+  /** items are the first page and every page loaded since. */
+  items: T[];
+  setItems: (f: (items: T[]) => T[]) => void;
+  /** more loads the next page; hasMore says whether there is one. */
+  more: () => void;
+  hasMore: boolean;
+  loadingMore: boolean;
+  moreError?: Error;
+}
+
+/**
+ * usePaged loads the first page of a cursor-paged list when deps change, and
+ * further pages on more(). A failed page keeps what is shown and sets moreError.
+ */
+export function usePaged<T>(load: (cursor?: string) => Promise<Page<T>>, deps: unknown[]): Paged<T> {
+  const [items, setItems] = useState<T[]>([]);
+  const [cursor, setCursor] = useState<string | undefined>();
+  const [loadingMore, setLoadingMore] = useState(false);
+  const [moreError, setMoreError] = useState<Error | undefined>();
+  const first = useAsync(async () => {
+    const p = await load();
+    setItems(p.items);
+    setCursor(p.next_cursor);
+    setMoreError(undefined);
+    return p;
+  }, deps);
+  const gen = useRef(0);
+  useEffect(() => { gen.current++; }, [first.data]);
+  const more = () => {
+    if (!cursor || loadingMore) return;
+    const g = gen.current;
+    setLoadingMore(true);
+    setMoreError(undefined);
+    load(cursor).then(
+      (p) => { if (g === gen.current) { setItems((xs) => [...xs, ...p.items]); setCursor(p.next_cursor); } },
+      (e: Error) => { if (g === gen.current) setMoreError(e); },
+    ).finally(() => setLoadingMore(false));
+  };
+  return { ...first, items, setItems, more, hasMore: !!cursor, loadingMore, moreError };
 }
 
 /** useInterval calls fn every ms while the page is visible. */

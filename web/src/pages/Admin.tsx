@@ -5,11 +5,11 @@ import { useEffect, useState } from 'preact/hooks';
 import { api, ApiError } from '../lib/api';
 import { categoryName } from '../lib/categories';
 import { dateTime } from '../lib/format';
-import { useAsync, useTitle } from '../lib/hooks';
+import { useAsync, usePaged, useTitle } from '../lib/hooks';
 import { navigate } from '../lib/router';
 import { useSession, useToasts } from '../lib/session';
 import type { AdminChannel, Ladder, LadderRendition, User } from '../lib/types';
-import { EmptyState, ErrorState, Field, LiveBadge, Spinner, errorText } from '../components/ui';
+import { EmptyState, ErrorState, Field, LiveBadge, MoreButton, Spinner, errorText } from '../components/ui';
 import * as I from '../components/icons';
 import { AdminMoney, MONEY_TABS } from './AdminMoney';
 
@@ -44,9 +44,8 @@ function Users({ me }: { me: User }) {
   const { push } = useToasts();
   const [q, setQ] = useState('');
   const [query, setQuery] = useState('');
-  const list = useAsync(() => api.adminUsers({ q: query, limit: 100 }), [query]);
-  const [rows, setRows] = useState<User[]>([]);
-  useEffect(() => { if (list.data) setRows(list.data.items); }, [list.data]);
+  const list = usePaged((cursor) => api.adminUsers({ q: query, limit: 100, cursor }), [query]);
+  const { items: rows, setItems: setRows } = list;
   const update = async (u: User, body: { status?: string; role?: string }) => {
     if (body.status === 'banned' && !confirm(`Ban ${u.display_name}? Their live streams end at once.`)) return;
     try {
@@ -93,15 +92,17 @@ function Users({ me }: { me: User }) {
           </table>
         </div>
       )}
+      {list.data && list.hasMore && <MoreButton more={list.more} loading={list.loadingMore} error={list.moreError} />}
     </section>
   );
 }
 
 function Channels() {
   const { push } = useToasts();
-  const list = useAsync(() => api.adminChannels({ limit: 100 }), []);
-  const [rows, setRows] = useState<AdminChannel[]>([]);
-  useEffect(() => { if (list.data) setRows(list.data.items); }, [list.data]);
+  const [q, setQ] = useState('');
+  const [query, setQuery] = useState('');
+  const list = usePaged((cursor) => api.adminChannels({ q: query, limit: 100, cursor }), [query]);
+  const { items: rows, setItems: setRows } = list;
   const setStatus = async (c: AdminChannel, status: string) => {
     if (status === 'suspended' && !confirm(`Suspend ${c.display_name}? ${c.live ? 'The live stream ends at once and ' : ''}the stream key stops working.`)) return;
     try {
@@ -114,7 +115,12 @@ function Channels() {
   };
   return (
     <section class="panel" aria-label="Channels">
-      {list.error ? <ErrorState error={list.error} retry={list.reload} /> : !list.data ? <Spinner /> : rows.length === 0 ? <EmptyState title="No channels yet" /> : (
+      <form class="toolbar" role="search" onSubmit={(e) => { e.preventDefault(); setQuery(q.trim()); }}>
+        <label class="sr-only" for="ac-q">Search channels</label>
+        <input id="ac-q" type="search" placeholder="Search by name, title or tag" value={q} onInput={(e) => setQ((e.currentTarget as HTMLInputElement).value)} />
+        <button class="btn" type="submit"><I.Search size={16} /> Search</button>
+      </form>
+      {list.error ? <ErrorState error={list.error} retry={list.reload} /> : !list.data ? <Spinner /> : rows.length === 0 ? <EmptyState title={query ? 'No channels match' : 'No channels yet'} /> : (
         <div class="table-wrap">
           <table class="table">
             <thead><tr><th scope="col">Channel</th><th scope="col">Owner</th><th scope="col">Category</th><th scope="col">State</th><th scope="col">Status</th><th scope="col"><span class="sr-only">Actions</span></th></tr></thead>
@@ -137,6 +143,7 @@ function Channels() {
           </table>
         </div>
       )}
+      {list.data && list.hasMore && <MoreButton more={list.more} loading={list.loadingMore} error={list.moreError} />}
     </section>
   );
 }

@@ -191,15 +191,25 @@ func (r *room) countVotes(pollID string, reqs []voteReq) {
 	}
 	ok := map[string]bool{}
 	deltas := []int64{}
+	media := int64(-1)
 	for _, v := range accepted {
 		ok[v.UserID] = true
 		for len(deltas) <= v.Option {
 			deltas = append(deltas, 0)
 		}
 		deltas[v.Option]++
+		media = max(media, v.MediaMS)
 	}
 	r.mu.Lock()
 	_, open := r.polls[pollID]
+	if len(accepted) > 0 {
+		w := r.voteAgg[pollID]
+		if w == nil {
+			w = &voteWindow{media: -1}
+			r.voteAgg[pollID] = w
+		}
+		w.add(deltas, media)
+	}
 	r.mu.Unlock()
 	for _, v := range reqs {
 		switch {
@@ -214,6 +224,49 @@ func (r *room) countVotes(pollID string, reqs []voteReq) {
 	}
 	if len(accepted) > 0 {
 		r.publishTransient(transientEnvelope{Type: "poll.votes", PollID: pollID, Deltas: deltas})
+	}
+}
+
+// voteWindow is what one node counted for a poll since its last
+// poll.votes event: votes per option, and the latest voter's media time.
+type voteWindow struct {
+	deltas []int64
+	media  int64
+}
+
+func (w *voteWindow) add(deltas []int64, media int64) {
+	for len(w.deltas) < len(deltas) {
+		w.deltas = append(w.deltas, 0)
+	}
+	for i, d := range deltas {
+		w.deltas[i] += d
+	}
+	w.media = max(w.media, media)
+}
+
+// flushVotes stores this node's counted votes of the last window as one
+// poll.votes event per poll, on the stream clock: the broadcast's replay
+// shows the votes where viewers cast them, at one event per window.
+func (r *room) flushVotes() {
+	r.mu.Lock()
+	if len(r.voteAgg) == 0 {
+		r.mu.Unlock()
+		return
+	}
+	agg := r.voteAgg
+	r.voteAgg = map[string]*voteWindow{}
+	r.mu.Unlock()
+	ctx, cancel := context.WithTimeout(r.ctx, 5*time.Second)
+	defer cancel()
+	wall, media, bid := r.stamp(ctx, 0)
+	for id, w := range agg {
+		m := media
+		if bid != "" && w.media >= 0 {
+			m = w.media // the voters' playhead, not the live edge
+		}
+		if _, err := r.append(ctx, Event{Kind: KindPollVotes, At: wall, MediaMS: m, BroadcastID: bid, ID: id, Deltas: w.deltas}, ""); err != nil && r.ctx.Err() == nil {
+			r.hub.log.Warn("realtime: poll votes not stored for the replay", "room", r.ch.Slug, "poll", id, "err", err)
+		}
 	}
 }
 

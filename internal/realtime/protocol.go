@@ -24,12 +24,13 @@ const (
 	KindPollOpen  = "poll.open"
 	KindPollClose = "poll.close" // with the final, exact tally
 	KindQuestion  = "qa.question"
-	KindReactions = "reactions" // counts of one window
-	KindGift      = "gift"      // a paid gift (internal/money)
-	KindTip       = "tip"       // a paid tip with a message
-	KindSub       = "sub"       // a subscription started, renewed or gifted
-	KindAdBreak   = "ad.break"  // an ad break began
-	KindAdEnd     = "ad.end"    // an ad break ended
+	KindReactions = "reactions"  // counts of one window
+	KindPollVotes = "poll.votes" // the votes one node counted in one window, for replays
+	KindGift      = "gift"       // a paid gift (internal/money)
+	KindTip       = "tip"        // a paid tip with a message
+	KindSub       = "sub"        // a subscription started, renewed or gifted
+	KindAdBreak   = "ad.break"   // an ad break began
+	KindAdEnd     = "ad.end"     // an ad break ended
 
 	// Transient (no seq).
 	KindWelcome   = "welcome"
@@ -76,6 +77,7 @@ type Event struct {
 	Poll     *PollView        `json:"poll,omitempty"`
 	Question *QAView          `json:"question,omitempty"`
 	Counts   map[string]int64 `json:"counts,omitempty"` // reactions
+	Deltas   []int64          `json:"deltas,omitempty"` // poll.votes: votes per option
 	Money    *MoneyView       `json:"money,omitempty"`  // gift, tip, sub
 	Ad       json.RawMessage  `json:"ad,omitempty"`     // ad.break, ad.end: the break as the money API shows it
 }

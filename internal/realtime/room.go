@@ -83,7 +83,8 @@ type room struct {
 	flushTimer *time.Timer
 	flushAt    time.Time // when flushTimer fires
 	reactions  map[string]int64
-	list       []*client // a snapshot of clients for fan-out
+	voteAgg    map[string]*voteWindow // poll id: votes counted since the last poll.votes event
+	list       []*client              // a snapshot of clients for fan-out
 	listDirty  bool
 	fanQ       []fanJob
 	fanWake    chan struct{}
@@ -100,7 +101,7 @@ func newRoom(h *Hub, ch Channel) *room {
 		votes:   make(chan voteReq, 4096),
 		clients: map[*client]struct{}{}, pending: map[int64]sequenced{}, deleted: map[int64]bool{},
 		mods: map[string]bool{}, bans: map[string]*store.Ban{}, polls: map[string]*pollState{}, questions: map[string]sequenced{},
-		lastSent: map[string]time.Time{}, reactions: map[string]int64{},
+		lastSent: map[string]time.Time{}, reactions: map[string]int64{}, voteAgg: map[string]*voteWindow{},
 		fanWake: make(chan struct{}, 1), combos: map[string]*combo{},
 	}
 }
@@ -748,6 +749,7 @@ func (r *room) loop() {
 			return
 		case <-react.C:
 			r.flushReactions()
+			r.flushVotes()
 		case <-tally.C:
 			r.tickPolls()
 		case <-gapC:

@@ -213,26 +213,24 @@ func (s *Service) creditOrder(ctx context.Context, o store.Order, ref, how strin
 }
 
 func (s *Service) creditOrderWith(ctx context.Context, o store.Order, ref, how string, extra store.TxApply) (store.Posted, error) {
-	owed, err := s.cfg.Store.Balance(ctx, receivableAccount(o.UserID).ID)
-	if err != nil {
-		return store.Posted{}, err
-	}
-	repay := min(o.Coins, max(0, -owed))
+	wallet := walletAccount(o.UserID)
 	t := store.Txn{ID: store.NewID("txn"), Kind: "purchase", UserID: o.UserID, Amount: o.Coins, Ref: o.ID,
 		Memo: memo(map[string]any{"order": o.ID, "pack": o.PackID, "price": o.Price, "currency": o.Currency, "provider": o.Provider, "via": how}),
 		Entries: entries(
 			store.Entry{Account: clearingAccount(o.Provider, o.Currency), Amount: o.Price},
 			store.Entry{Account: salesAccount(o.Currency), Amount: -o.Price},
 			store.Entry{Account: platformAccount("issued"), Amount: -o.Coins},
-			store.Entry{Account: receivableAccount(o.UserID), Amount: repay},
-			store.Entry{Account: walletAccount(o.UserID), Amount: o.Coins - repay},
+			store.Entry{Account: wallet, Amount: o.Coins},
 		)}
+	// The receivable's share is computed in the posting's transaction:
+	// read here, two concurrent purchases would both repay the whole debt.
+	repay := &store.Repay{Debt: receivableAccount(o.UserID), From: wallet.ID}
 	apply := store.OrderTransition(o.ID, []string{store.OrderPending, store.OrderRequiresAction}, store.OrderPaid, "", true)(t.ID)
 	if ref != "" {
 		apply = store.Apply(apply, store.SetOrderRef(o.ID, ref))
 	}
 	apply = store.Apply(apply, extra)
-	return s.post(ctx, store.Posting{Txn: t, Apply: apply})
+	return s.post(ctx, store.Posting{Txn: t, Apply: apply, Repay: repay})
 }
 
 // Reverse refunds or charges back a paid order (status store.OrderRefunded

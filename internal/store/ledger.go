@@ -91,6 +91,10 @@ type Posting struct {
 	// the accounts' balances after it; it is stored with the idempotency
 	// key, so a replay answers exactly the same.
 	Result func(t Txn, balances map[string]int64) string
+	// Repay, if set, settles a debt from the posting's credit inside its
+	// database transaction (see Repay). Such postings take the savepoint
+	// path, one at a time.
+	Repay *Repay
 	// Event, if set, is a room event (ChannelID set) stored in the same
 	// database transaction and given the room's next sequence number: the
 	// chat announcement of the money that moved, such as a gift's alert,
@@ -105,6 +109,17 @@ type Posting struct {
 type Guard struct {
 	AccountID string
 	Min       int64
+}
+
+// Repay moves part of a posting's credit to a debt account: of the
+// positive entry on From, as much as brings Debt (whose balance is zero or
+// negative: owed) back to zero goes to Debt instead. The amount is
+// computed from Debt's balance read and locked in the posting's own
+// transaction, so concurrent postings can never repay one debt twice and
+// push it above zero.
+type Repay struct {
+	Debt LedgerAccount
+	From string // the account id of the posting's entry that pays
 }
 
 // GuardError reports a posting refused by its Guard.
@@ -177,6 +192,9 @@ func (s *Store) PostBatch(ctx context.Context, ps []Posting) (out []Posted, errs
 	for i := range ps {
 		errs[i] = checkBalanced(&ps[i].Txn)
 	}
+	if i := slices.IndexFunc(ps, func(p Posting) bool { return p.Repay != nil }); i >= 0 {
+		return s.postRepaysApart(ctx, ps, errs)
+	}
 	out, deferred, ok := s.postBatchFast(ctx, ps, errs)
 	if !ok {
 		s.slowBatches.Add(1)
@@ -199,6 +217,105 @@ func (s *Store) PostBatch(ctx context.Context, ps []Posting) (out []Posted, errs
 		}
 	}
 	return out, errs
+}
+
+// postRepaysApart posts the postings with a Repay on the savepoint path,
+// which computes repayments in the database, and the others as a batch.
+func (s *Store) postRepaysApart(ctx context.Context, ps []Posting, errs []error) ([]Posted, []error) {
+	out := make([]Posted, len(ps))
+	var batch, apart []Posting
+	var batchAt, apartAt []int
+	for i, p := range ps {
+		if p.Repay != nil {
+			apart, apartAt = append(apart, p), append(apartAt, i)
+		} else {
+			batch, batchAt = append(batch, p), append(batchAt, i)
+		}
+	}
+	if len(batch) > 0 {
+		o, e := s.PostBatch(ctx, batch)
+		for n, i := range batchAt {
+			out[i], errs[i] = o[n], e[n]
+		}
+	}
+	o, e := s.postBatchSlow(ctx, apart)
+	for n, i := range apartAt {
+		out[i], errs[i] = o[n], e[n]
+	}
+	return out, errs
+}
+
+// repayEntries resolves a posting's Repay: it locks and reads the debt
+// and returns the entries with the repayment taken from the From entry.
+func (s *Store) repayEntries(ctx context.Context, tx *sql.Tx, t Txn, r *Repay) ([]Entry, error) {
+	owed, err := s.lockDebt(ctx, tx, t, r.Debt.ID)
+	if err != nil {
+		return nil, fmt.Errorf("read debt %s: %w", r.Debt.ID, err)
+	}
+	out := make([]Entry, 0, len(t.Entries)+1)
+	found := false
+	for _, e := range t.Entries {
+		if e.Account.ID == r.Debt.ID {
+			return nil, fmt.Errorf("transaction %s: the debt %s has an entry of its own: %w", t.Kind, r.Debt.ID, ErrInvalid)
+		}
+		if e.Account.ID != r.From {
+			out = append(out, e)
+			continue
+		}
+		if e.Amount <= 0 {
+			return nil, fmt.Errorf("transaction %s: repay from %s, which is not credited: %w", t.Kind, r.From, ErrInvalid)
+		}
+		found = true
+		repay := min(e.Amount, max(0, -owed))
+		if repay > 0 {
+			out = append(out, Entry{Account: r.Debt, Amount: repay})
+		}
+		if e.Amount-repay != 0 {
+			out = append(out, Entry{Account: e.Account, Amount: e.Amount - repay})
+		}
+	}
+	if !found {
+		return nil, fmt.Errorf("transaction %s: repay from %s, which has no entry: %w", t.Kind, r.From, ErrInvalid)
+	}
+	return out, nil
+}
+
+// lockDebt reads a debt's balance (0 for an account never used). On
+// PostgreSQL it first locks the debt with every account of the
+// transaction in id order, the order every posting locks in, so the
+// early read cannot deadlock with a posting on the same accounts.
+func (s *Store) lockDebt(ctx context.Context, tx *sql.Tx, t Txn, debt string) (int64, error) {
+	if s.engine != enginePostgres {
+		var owed int64
+		err := tx.QueryRowContext(ctx, `SELECT balance FROM ledger_accounts WHERE id = $1`, debt).Scan(&owed)
+		if errors.Is(err, sql.ErrNoRows) {
+			return 0, nil
+		}
+		return owed, err
+	}
+	ids := []string{debt}
+	for _, e := range t.Entries {
+		ids = append(ids, e.Account.ID)
+	}
+	slices.Sort(ids)
+	rows, err := tx.QueryContext(ctx, pgLockAccounts, slices.Compact(ids))
+	if err != nil {
+		return 0, err
+	}
+	defer rows.Close()
+	var owed int64
+	for rows.Next() {
+		var id string
+		var bal int64
+		var floored int
+		if err := rows.Scan(&id, &bal, &floored); err != nil {
+			return 0, err
+		}
+		if id == debt {
+			owed = bal
+		}
+	}
+	return owed, rows.Err()
 }
 
 // postBatchSlow is PostBatch one posting at a time, each under its own
@@ -347,6 +464,13 @@ func (s *Store) postOne(ctx context.Context, tx *sql.Tx, p *Posting) (Posted, er
 	}
 	t := s.txnDefaults(p.Txn)
 	now := toMillis(t.CreatedAt)
+	if p.Repay != nil {
+		es, err := s.repayEntries(ctx, tx, t, p.Repay)
+		if err != nil {
+			return Posted{}, err
+		}
+		t.Entries = es
+	}
 	// A fixed order of row locks: two postings on the same accounts can
 	// never deadlock on PostgreSQL.
 	entries := slices.Clone(t.Entries)
@@ -576,7 +700,8 @@ type Breach struct {
 //   - every transaction has at least two entries, summing to zero per currency;
 //   - every account's balance equals the sum of its entries;
 //   - all balances of a currency sum to zero (money is conserved);
-//   - no floored account is negative;
+//   - no floored account is negative, and no receivable positive (a debt
+//     repaid beyond zero);
 //   - every idempotency key names a transaction that exists;
 //   - every paid order has its purchase transaction.
 func (s *Store) VerifyLedger(ctx context.Context) ([]Breach, error) {
@@ -597,6 +722,7 @@ func (s *Store) VerifyLedger(ctx context.Context) ([]Breach, error) {
 		{"currency conserved", `SELECT currency || ' balances sum to ' || CAST(SUM(balance) AS TEXT)
 			FROM ledger_accounts GROUP BY currency HAVING SUM(balance) <> 0`},
 		{"floored account not negative", `SELECT id || ' is ' || CAST(balance AS TEXT) FROM ledger_accounts WHERE floored = 1 AND balance < 0`},
+		{"receivable never positive", `SELECT id || ' is ' || CAST(balance AS TEXT) FROM ledger_accounts WHERE kind = 'receivable' AND balance > 0`},
 		{"idempotency key names a transaction", `SELECT k.scope || '/' || k.idem_key FROM idempotency_keys k
 			LEFT JOIN ledger_txns t ON t.id = k.txn_id WHERE t.id IS NULL`},
 		{"paid order has its purchase", `SELECT o.id || ' is ' || o.status || ' without transaction' FROM payment_orders o

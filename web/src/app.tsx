@@ -228,6 +228,13 @@ function Toasts() {
   );
 }
 
+/** SessionNotice says when the sign-in state cannot be checked (the session retries). */
+function SessionNotice() {
+  const { user, error } = useSession();
+  if (user !== undefined || !error) return null;
+  return <p class="notice warn session-notice" role="status">Cannot reach the server to check your sign-in ({error.message}); trying again…</p>;
+}
+
 function Shell() {
   const loc = useLocation();
   const m = match(loc.path);
@@ -236,6 +243,7 @@ function Shell() {
   return (
     <>
       <Header />
+      <SessionNotice />
       <main id="main" tabIndex={-1}><Routes /></main>
       <TabBar />
       <Toasts />

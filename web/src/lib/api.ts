@@ -181,7 +181,7 @@ export class Client {
   follow(slug: string, on: boolean) {
     return on ? this.put<void>(`/channels/${enc(slug)}/follow`) : this.del<void>(`/channels/${enc(slug)}/follow`);
   }
-  notifications(q?: Query) { return this.get<Page<Notification>>('/me/notifications', q); }
+  notifications(q?: Query) { return this.get<Page<Notification> & { unread: number }>('/me/notifications', q); }
   markNotificationsRead() { return this.post<void>('/me/notifications/read'); }
 
   // Admin

@@ -33,7 +33,7 @@ export function useAsync<T>(load: () => Promise<T>, deps: unknown[]): Async<T> {
   return { ...state, reload: run };
 }
 
-export interface Paged<T> extends Async<Page<T>> {
+export interface Paged<T, P extends Page<T> = Page<T>> extends Async<P> {
   /** items are the first page and every page loaded since. */
   items: T[];
   setItems: (f: (items: T[]) => T[]) => void;
@@ -48,7 +48,7 @@ export interface Paged<T> extends Async<Page<T>> {
  * usePaged loads the first page of a cursor-paged list when deps change, and
  * further pages on more(). A failed page keeps what is shown and sets moreError.
  */
-export function usePaged<T>(load: (cursor?: string) => Promise<Page<T>>, deps: unknown[]): Paged<T> {
+export function usePaged<T, P extends Page<T> = Page<T>>(load: (cursor?: string) => Promise<P>, deps: unknown[]): Paged<T, P> {
   const [items, setItems] = useState<T[]>([]);
   const [cursor, setCursor] = useState<string | undefined>();
   const [loadingMore, setLoadingMore] = useState(false);

@@ -1,12 +1,14 @@
 // The signed-in session and the app-wide toasts, shared through context.
 import { createContext, type ComponentChildren } from 'preact';
 import { useCallback, useContext, useEffect, useMemo, useState } from 'preact/hooks';
-import { api } from './api';
+import { api, ApiError } from './api';
 import type { User } from './types';
 
 export interface Session {
-  /** undefined while /auth/me is in flight, null when signed out. */
+  /** undefined while /auth/me is in flight (or retried), null when signed out. */
   user: User | null | undefined;
+  /** error is why /auth/me failed other than "not signed in"; it is retried. */
+  error?: Error;
   setUser: (u: User | null) => void;
   signOut: () => Promise<void>;
 }
@@ -15,17 +17,33 @@ const SessionCtx = createContext<Session>({ user: undefined, setUser: () => {}, 
 
 export function SessionProvider({ children }: { children: ComponentChildren }) {
   const [user, setUser] = useState<User | null | undefined>(undefined);
+  const [error, setError] = useState<Error | undefined>();
   useEffect(() => {
-    api.me().then(
-      (me) => setUser(me.user),
-      () => setUser(null),
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let wait = 1000;
+    const check = () => api.me().then(
+      (me) => { setUser(me.user); setError(undefined); },
+      (e: Error) => {
+        // 401: not signed in; 403: a suspended account. Anything else (the
+        // network, a 5xx) says nothing about the session: try again.
+        if (e instanceof ApiError && (e.status === 401 || e.status === 403)) {
+          setUser(null);
+          setError(undefined);
+          return;
+        }
+        setError(e);
+        timer = setTimeout(check, wait);
+        wait = Math.min(wait * 2, 30_000);
+      },
     );
+    check();
+    return () => clearTimeout(timer);
   }, []);
   const signOut = useCallback(async () => {
     await api.signOut().catch(() => undefined);
     setUser(null);
   }, []);
-  const value = useMemo(() => ({ user, setUser, signOut }), [user, signOut]);
+  const value = useMemo(() => ({ user, error, setUser, signOut }), [user, error, signOut]);
   return <SessionCtx.Provider value={value}>{children}</SessionCtx.Provider>;
 }
 

@@ -298,15 +298,20 @@ function Metric({ label, value, level = 'good' }: { label: string; value: string
 function Health({ slug, live }: { slug: string; live: boolean }) {
   const [st, setSt] = useState<LiveStatus | null>(null);
   const [err, setErr] = useState<unknown>(null);
+  const [notHere, setNotHere] = useState(false);
   const load = () => {
     if (!live) { setSt(null); return; }
-    api.health(slug).then((s) => { setSt(s); setErr(null); }, (e) => { setSt(null); setErr(e instanceof ApiError && e.status === 404 ? null : e); });
+    api.health(slug).then(
+      (s) => { setSt(s); setErr(null); setNotHere(false); },
+      (e) => { setSt(null); const gone = e instanceof ApiError && e.status === 404; setNotHere(gone); setErr(gone ? null : e); },
+    );
   };
   useEffect(load, [slug, live]); // eslint-disable-line react-hooks/exhaustive-deps
   useInterval(load, live ? 3_000 : null);
   const body = () => {
     if (!live) return <p class="muted">Stream health appears while you are live: what your encoder sends and how the server keeps up.</p>;
-    if (err) return <p class="form-error">{errorText(err)}</p>;
+    if (err) return <p class="form-error" role="alert">{errorText(err)} <button type="button" class="btn small" onClick={load}>Try again</button></p>;
+    if (notHere) return <p class="muted" role="status">This server is not receiving your stream right now: it may have just ended, or it reaches another server of the cluster. Checking again every few seconds.</p>;
     if (!st) return <Spinner />;
     const ing = st.ingest;
     const tx = st.transcoder;

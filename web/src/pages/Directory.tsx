@@ -6,7 +6,7 @@ import { categoryName, categoryTone, CATEGORIES } from '../lib/categories';
 import { useAsync, useInterval, useTitle } from '../lib/hooks';
 import { useSession } from '../lib/session';
 import type { ChannelCard as Card, Page } from '../lib/types';
-import { CategoryTile, ChannelCard, EmptyState, ErrorState, SkeletonGrid, Spinner } from '../components/ui';
+import { CategoryTile, ChannelCard, EmptyState, ErrorState, MoreButton, SkeletonGrid } from '../components/ui';
 import { useCategories } from './Home';
 import * as I from '../components/icons';
 import type { Query } from '../lib/api';
@@ -34,9 +34,11 @@ function ChannelList({ query, empty, refresh }: { query: Query; empty: Component
   const [more, setMore] = useState<Card[]>([]);
   const [cursor, setCursor] = useState<string | undefined>();
   const [loadingMore, setLoadingMore] = useState(false);
+  const [moreError, setMoreError] = useState<unknown>();
   const first = useAsync<Page<Card>>(async () => {
     const p = await api.channels({ ...query, limit: 24 });
     setMore([]);
+    setMoreError(undefined);
     setCursor(p.next_cursor);
     return p;
   }, [key]);
@@ -49,10 +51,13 @@ function ChannelList({ query, empty, refresh }: { query: Query; empty: Component
   if (items.length === 0) return <>{empty}</>;
   const loadMore = async () => {
     setLoadingMore(true);
+    setMoreError(undefined);
     try {
       const p = await api.channels({ ...query, limit: 24, cursor });
       setMore((m) => [...m, ...p.items]);
       setCursor(p.next_cursor);
+    } catch (e) {
+      setMoreError(e);
     } finally {
       setLoadingMore(false);
     }
@@ -60,11 +65,7 @@ function ChannelList({ query, empty, refresh }: { query: Query; empty: Component
   return (
     <>
       <div class="grid">{items.map((c) => <ChannelCard c={c} key={c.slug} bust={bust} />)}</div>
-      {cursor && (
-        <div class="more">
-          <button type="button" class="btn" onClick={loadMore} disabled={loadingMore}>{loadingMore ? <Spinner /> : 'Show more'}</button>
-        </div>
-      )}
+      {cursor && <MoreButton more={loadMore} loading={loadingMore} error={moreError} />}
     </>
   );
 }

@@ -53,6 +53,12 @@ export function Home() {
           <h2 id="cats">Browse categories</h2>
           <a class="link" href="/browse">All 21 categories</a>
         </div>
+        {cats.error && (
+          <p class="notice warn" role="status">
+            Live counts are unavailable right now, so every category shows “No one live”.{' '}
+            <button type="button" class="btn small" onClick={cats.reload}>Try again</button>
+          </p>
+        )}
         <div class="cat-grid">
           {topCats.map((c) => <CategoryTile c={c} key={c.slug} />)}
         </div>

@@ -178,7 +178,7 @@ function useNotifier(setUnread: (n: number) => void) {
     if (!user) return;
     api.notifications({ limit: 10 }).then((page) => {
       const fresh = page.items.filter((n) => !n.read);
-      setUnread(fresh.length);
+      setUnread(page.unread); // all unread, not only those on this page
       const first = seen.current === null;
       seen.current ??= new Set();
       for (const n of fresh) {

@@ -191,6 +191,7 @@ func (r *room) send(ctx context.Context, c *client, cmd Command) error {
 	if err := r.limit(c); err != nil {
 		return err
 	}
+	c.refreshSub(ctx)
 	if !r.busy.Allow() {
 		return refuseRetry("room_busy", "the chat is flooded right now; try again in a second", time.Second)
 	}

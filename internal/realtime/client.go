@@ -30,8 +30,9 @@ type client struct {
 	room   *room
 	conn   *websocket.Conn
 	member Member
-	user   User        // the identity shown on its messages
-	sub    atomic.Bool // subscribes to the channel (set again when a sub event names the user)
+	user   User         // the identity shown on its messages
+	sub    atomic.Bool  // subscribes to the channel (set again when a sub event names the user)
+	subAt  atomic.Int64 // when sub was last read (unix ms)
 	taps   *rate.Limiter
 	junk   *rate.Limiter // pings and frames refused as malformed
 	// joinIdx and slot are set when it joins: the first fan-out job it
@@ -156,10 +157,24 @@ func (c *client) kick(code websocket.StatusCode, reason string) {
 func (c *client) setup(ctx context.Context, since int64) {
 	c.ctx, c.cancel = context.WithCancel(ctx)
 	c.conn.SetReadLimit(maxFrame)
-	if c.signedIn() && c.room.hub.cfg.Subscriptions != nil {
-		c.sub.Store(c.room.hub.cfg.Subscriptions.IsSubscriber(c.ctx, c.room.ch.ID, c.member.User.ID))
-	}
+	c.refreshSub(c.ctx)
 	c.room.join(c, since)
+}
+
+// refreshSub reads the client's subscriber status again once the last
+// reading is SubscriberCheck old. Only senders call it, so an idle
+// connection costs no queries.
+func (c *client) refreshSub(ctx context.Context) {
+	subs := c.room.hub.cfg.Subscriptions
+	if !c.signedIn() || subs == nil {
+		return
+	}
+	now := time.Now().UnixMilli()
+	last := c.subAt.Load()
+	if (last != 0 && now-last < c.room.hub.cfg.SubscriberCheck.Milliseconds()) || !c.subAt.CompareAndSwap(last, now) {
+		return
+	}
+	c.sub.Store(subs.IsSubscriber(ctx, c.room.ch.ID, c.member.User.ID))
 }
 
 // run reads commands until the connection ends; frames are written by drain.

@@ -21,6 +21,7 @@ type Store interface {
 	RoomEventsAfter(ctx context.Context, channelID string, after int64, limit int) ([]store.RoomEvent, error)
 	RoomEventsBefore(ctx context.Context, channelID string, before int64, limit int) ([]store.RoomEvent, error)
 	RoomLastSeq(ctx context.Context, channelID string) (int64, error)
+	RoomChatBefore(ctx context.Context, channelID string, limit int) ([]store.RoomEvent, error)
 	MarkRoomMessageDeleted(ctx context.Context, channelID string, seq int64) error
 	RoomSettings(ctx context.Context, channelID string) (string, error)
 	SetRoomSettings(ctx context.Context, channelID, settings string) error
@@ -118,7 +119,11 @@ type Config struct {
 	// lost (default 1 s). Negative turns it off: the in-process bus loses
 	// nothing, and gaps seen in the sequence are still filled at once.
 	GapCheck time.Duration
-	Logger   *slog.Logger
+	// SubscriberCheck is how long a connection's subscriber status stands
+	// before its next message reads it again (default 1 min): a
+	// subscription that lapses mid-connection loses its perks within it.
+	SubscriberCheck time.Duration
+	Logger          *slog.Logger
 }
 
 // Hub owns the rooms of one node. It is safe for concurrent use.
@@ -194,6 +199,7 @@ func New(cfg Config) (*Hub, error) {
 	defd(&cfg.MaxLinger, 200*time.Millisecond)
 	defd(&cfg.PaidLinger, 5*time.Millisecond)
 	defd(&cfg.ReactionWindow, 500*time.Millisecond)
+	defd(&cfg.SubscriberCheck, time.Minute)
 	if cfg.GapCheck == 0 {
 		cfg.GapCheck = time.Second
 	}

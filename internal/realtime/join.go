@@ -61,10 +61,10 @@ func (r *room) join(c *client, since int64) {
 		}
 	default:
 		w.Reset = since > 0
-		// The last History messages that still stand.
-		for i := len(r.ring) - 1; i >= 0 && len(evs) < r.hub.cfg.History; i-- {
-			s := r.ring[i]
-			if s.seq <= r.flushed && s.kind == KindChat && !r.deleted[s.seq] {
+		// The last History messages that still stand, kept apart from the
+		// ring so that reactions and other events never crowd them out.
+		for i := len(r.chat) - 1; i >= 0 && len(evs) < r.hub.cfg.History; i-- {
+			if s := r.chat[i]; s.seq <= r.flushed {
 				evs = append(evs, s)
 			}
 		}

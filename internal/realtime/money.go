@@ -178,14 +178,16 @@ func (r *room) markSubscriberLocked(userID string) {
 	for c := range r.clients {
 		if c.signedIn() && c.member.User.ID == userID {
 			c.sub.Store(true)
+			c.subAt.Store(time.Now().UnixMilli())
 		}
 	}
 }
 
 // CheckText applies the room's chat filters to a message that comes with
-// money (a tip): length and UTF-8, the sender's ban or timeout, blocked
-// terms (a term that would hold a chat message refuses a paid one: money
-// is never held for review) and the link policy. It returns the cleaned
+// money (a tip): length and UTF-8, the sender's ban or timeout,
+// subscriber-only mode and subscriber emotes, blocked terms (a term that
+// would hold a chat message refuses a paid one: money is never held for
+// review) and the link policy. It returns the cleaned
 // text; a refusal has a Code() for the API.
 func (h *Hub) CheckText(ctx context.Context, ch Channel, m Member, text string) (string, error) {
 	var out string
@@ -204,9 +206,16 @@ func (h *Hub) CheckText(ctx context.Context, ch Channel, m Member, text string) 
 		if err := r.banned(ctx, c); err != nil {
 			return err
 		}
+		c.refreshSub(ctx)
+		if err := r.checkSubscriberEmotes(ctx, c, clean); err != nil {
+			return err
+		}
 		mod := c.moderator()
 		if !mod {
 			set := r.currentSettings()
+			if set.SubscribersOnly && !c.sub.Load() {
+				return refuse("subscribers_only", "this chat is for subscribers right now; send the tip without a message")
+			}
 			if linkRE.MatchString(clean) && set.Links != "" && set.Links != "allow" && !(set.Links == "mods" && r.isVIP(c.user.ID)) {
 				return refuse("links_blocked", "links are not allowed in this chat")
 			}

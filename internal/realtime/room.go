@@ -63,8 +63,9 @@ type room struct {
 	mu         sync.Mutex
 	clients    map[*client]struct{}
 	ring       []sequenced
-	next       int64 // the next seq to deliver
-	flushed    int64 // the last seq handed to clients
+	chat       []sequenced // the last chat messages still standing, for the welcome
+	next       int64       // the next seq to deliver
+	flushed    int64       // the last seq handed to clients
 	pending    map[int64]sequenced
 	gapTimer   *time.Timer
 	deleted    map[int64]bool
@@ -162,6 +163,10 @@ func (r *room) load(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	chat, err := st.RoomChatBefore(ctx, r.ch.ID, r.hub.cfg.History)
+	if err != nil {
+		return err
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.stateMu.Lock()
@@ -175,6 +180,14 @@ func (r *room) load(ctx context.Context) error {
 		start = evs[0].Seq
 	}
 	r.next, r.flushed = start, start-1
+	for _, e := range chat { // older than the ring: the ring's own come with it
+		if e.Seq >= start {
+			break
+		}
+		if s, _, ok := r.decode(e.Seq, wire(e.Seq, []byte(e.Payload))); ok {
+			r.chat = append(r.chat, s)
+		}
+	}
 	for _, e := range evs {
 		if s, ev, ok := r.decode(e.Seq, wire(e.Seq, []byte(e.Payload))); ok {
 			r.acceptLocked(s, ev, false)
@@ -384,6 +397,12 @@ func (r *room) applyLocked(s sequenced, ev *Event, send bool) {
 	switch ev.Kind {
 	case KindDelete:
 		r.deleted[ev.Target] = true
+		r.chat = slices.DeleteFunc(r.chat, func(m sequenced) bool { return m.seq == ev.Target })
+	case KindChat:
+		r.chat = append(r.chat, s)
+		if h := r.hub.cfg.History; len(r.chat) > 2*h {
+			r.chat = slices.Clone(r.chat[len(r.chat)-h:])
+		}
 	case KindTimeout:
 		r.bans[ev.UserID] = &store.Ban{UserID: ev.UserID, Until: time.UnixMilli(ev.Until)}
 	case KindBan:

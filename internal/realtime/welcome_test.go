@@ -1,6 +1,7 @@
 package realtime
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -32,5 +33,40 @@ func TestAJoinerSeesTheBroadcastsQuestionsFromTheStore(t *testing.T) {
 	if got["id"] != q.ID || got["text"] != "asked before the room opened" || got["state"] != "approved" || got["pinned"] != true ||
 		got["user"].(map[string]any)["name"] != "asker" {
 		t.Errorf("question = %v", got)
+	}
+}
+
+// Reactions are events of the ring too; a burst of them must not push the
+// last messages out of a joiner's history.
+func TestReactionsDoNotCrowdMessagesOutOfTheHistory(t *testing.T) {
+	r := newRig(t, func(c *Config) { c.Retention, c.RetentionAge, c.History = 20, time.Nanosecond, 5 })
+	a := r.dial("alice", 0)
+	a.welcome()
+	for i := 0; i < 5; i++ {
+		a.say(fmt.Sprintf("m%d", i))
+	}
+	for i := 0; i < 40; i++ { // 40 events after the messages: twice the ring
+		if _, err := r.hub.Announce(t.Context(), r.ch, Announcement{Kind: KindAdEnd}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	bob := r.dial("bob", 0)
+	h := history(bob.welcome())
+	if len(h) != 5 || h[0]["text"] != "m0" || h[4]["text"] != "m4" {
+		t.Errorf("history = %v, want m0..m4", h)
+	}
+	// A room that opens afresh reads them from the store.
+	a.conn.CloseNow()
+	bob.conn.CloseNow()
+	deadline := time.Now().Add(5 * time.Second)
+	for r.hub.Stats().Rooms != 0 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if n := r.hub.Stats().Rooms; n != 0 {
+		t.Fatalf("rooms open = %d, want the room closed", n)
+	}
+	h = history(r.dial("carol", 0).welcome())
+	if len(h) != 5 || h[0]["text"] != "m0" || h[4]["text"] != "m4" {
+		t.Errorf("history of a reopened room = %v, want m0..m4", h)
 	}
 }

@@ -439,9 +439,12 @@ func stripeEvent(id, typ, orderID string, amount int64, paymentIntent string) []
 
 // stripeRefund is a charge.refunded event: refunded of amount cents of
 // the payment intent's charge are refunded so far.
-func stripeRefund(id, paymentIntent string, amount, refunded int64, full bool) []byte {
+func stripeRefund(id, paymentIntent string, amount, refunded int64, full bool, orderID ...string) []byte {
 	obj := map[string]any{"id": "ch_" + id, "object": "charge", "payment_intent": paymentIntent, "amount": amount,
 		"amount_refunded": refunded, "refunded": full, "currency": "usd"}
+	if len(orderID) > 0 {
+		obj["metadata"] = map[string]string{"order_id": orderID[0]}
+	}
 	b, _ := json.Marshal(map[string]any{"id": id, "object": "event", "type": "charge.refunded", "data": map[string]any{"object": obj}})
 	return b
 }
@@ -589,5 +592,35 @@ func TestStripeWebhookCreditsAnOrderOnceAndRefusesForgedStaleOrTamperedDeliverie
 		if got := decode[orderView](t, want(t, v.get(t, "/api/v1/payments/orders/"+order.ID), 200)); got.Status != "refunded" {
 			t.Errorf("order after the refund = %+v", got)
 		}
+
+		// A dispute of the refunded order moves nothing and is noted for
+		// an admin.
+		st = ledger(t, w.admin)
+		dispute := stripeEvent("evt_dispute", "charge.dispute.created", "", 499, "pi_1")
+		if got := want(t, hook(dispute, payment.Sign(whsec, dispute, now)), 200).json(t); got["action"] != "review" {
+			t.Errorf("dispute of a refunded order = %v, want action review", got)
+		}
+		unmoved(t, "a dispute of a refunded order", st, ledger(t, w.admin))
+		if got := decode[orderView](t, want(t, v.get(t, "/api/v1/payments/orders/"+order.ID), 200)); got.Status != "refunded" || !strings.Contains(got.Message, "review") {
+			t.Errorf("order after a dispute of its refund = %+v, want refunded and noted for review", got)
+		}
+
+		// A refund that arrives before its payment's event is refused, so
+		// Stripe delivers it again; once the payment is in, it reverses.
+		second := decode[orderView](t, want(t, v.pay(t, "/payments/orders", newKey(), map[string]string{"pack_id": packID(t, v, 100), "provider": "stripe"}), 201))
+		early := stripeRefund("evt_early_refund", "pi_2", 99, 99, true, second.ID)
+		if r := hook(early, payment.Sign(whsec, early, now)); r.status != 409 || r.errCode() != "order_not_paid" {
+			t.Errorf("a refund of a pending order: %s, want 409 order_not_paid", r)
+		}
+		unmoved(t, "a refund of a pending order", st, ledger(t, w.admin))
+		paid2 := stripeEvent("evt_paid_2", "checkout.session.completed", second.ID, 99, "pi_2")
+		want(t, hook(paid2, payment.Sign(whsec, paid2, now)), 200)
+		if got := want(t, hook(early, payment.Sign(whsec, early, now)), 200).json(t); got["action"] != "refunded" || got["duplicate"] != false {
+			t.Errorf("the early refund delivered again after the payment = %v, want it to reverse the order", got)
+		}
+		if got := decode[orderView](t, want(t, v.get(t, "/api/v1/payments/orders/"+second.ID), 200)); got.Status != "refunded" {
+			t.Errorf("second order after its refund = %+v", got)
+		}
+		ledger(t, w.admin)
 	})
 }

@@ -97,15 +97,34 @@ func (s *Service) HandleEvent(ctx context.Context, ev ProviderEvent) (EventOutco
 		if ev.Kind == EventChargedBack {
 			status = store.OrderChargedBack
 		}
-		_, err = s.reverseWith(ctx, o.ID, status, ev.Provider+" "+ev.Type, record)
+		cur, err := s.reverseWith(ctx, o.ID, status, ev.Provider+" "+ev.Type, record)
 		if errors.Is(err, store.ErrExists) {
 			return EventOutcome{Duplicate: true, Action: "none"}, nil
 		}
 		var rf *Refusal
 		if errors.As(err, &rf) && rf.Code() == "order_not_paid" {
-			return EventOutcome{Action: "none"}, s.cfg.Store.MarkPaymentEvent(ctx, ev.Provider, ev.EventID)
+			return s.reversalOfUnpaid(ctx, ev, cur)
 		}
 		return EventOutcome{Action: status}, err
+	}
+	return EventOutcome{Action: "none"}, s.cfg.Store.MarkPaymentEvent(ctx, ev.Provider, ev.EventID)
+}
+
+// reversalOfUnpaid handles a refund or dispute of an order that is not
+// paid here. One still waiting for its payment is refused, unrecorded, so
+// the provider delivers it again (after the payment's own event); a
+// dispute of a refunded order is noted for an admin, who settles it at
+// the provider; any other (a second reversal) moves nothing.
+func (s *Service) reversalOfUnpaid(ctx context.Context, ev ProviderEvent, o store.Order) (EventOutcome, error) {
+	switch {
+	case o.Status == store.OrderPending || o.Status == store.OrderRequiresAction:
+		return EventOutcome{}, refuse("order_not_paid", "event %s reverses order %s, which is still %s here; deliver it again once the payment is recorded", ev.EventID, o.ID, o.Status)
+	case ev.Kind == EventChargedBack && o.Status == store.OrderRefunded:
+		s.log.Warn("money: a dispute of a refunded order moves nothing; an admin should review it", "order", o.ID, "event", ev.EventID)
+		if err := s.cfg.Store.NoteOrder(ctx, o.ID, fmt.Sprintf("disputed at %s after its refund (event %s): nothing moved here; review it", ev.Provider, ev.EventID)); err != nil {
+			return EventOutcome{}, err
+		}
+		return EventOutcome{Action: "review"}, s.cfg.Store.MarkPaymentEvent(ctx, ev.Provider, ev.EventID)
 	}
 	return EventOutcome{Action: "none"}, s.cfg.Store.MarkPaymentEvent(ctx, ev.Provider, ev.EventID)
 }

@@ -54,6 +54,9 @@ func cardView(l store.Listing) CardView {
 		Slug: l.Slug, DisplayName: l.DisplayName, Title: l.Profile.Title, Category: l.Profile.Category,
 		Tags: l.Profile.Tags, Language: l.Profile.Language, Mature: l.Profile.Mature, AvatarURL: avatarURL(l.Avatar),
 	}
+	if c.Tags == nil {
+		c.Tags = []string{} // the UI reads tags as a list, never null
+	}
 	if l.Live {
 		started := l.StartedAt
 		c.Live, c.Viewers, c.StartedAt = true, l.Viewers, &started

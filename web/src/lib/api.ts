@@ -122,20 +122,18 @@ export class Client {
 
   // Directory
   categories() { return this.get<{ items: Category[] }>('/categories'); }
-  async channels(q: Query): Promise<Page<ChannelCard>> {
-    return normalizePage(await this.get<unknown>('/channels', q));
-  }
+  channels(q: Query) { return this.get<Page<ChannelCard>>('/channels', q); }
   async channel(slug: string): Promise<Channel> {
     const early = this.prefetched.get(slug);
     if (early) {
       this.prefetched.delete(slug);
       return early;
     }
-    return normalizeChannel(await this.get<Record<string, unknown>>(`/channels/${enc(slug)}`));
+    return this.get<Channel>(`/channels/${enc(slug)}`);
   }
   /** prefetchChannel starts loading a channel before the page that needs it renders; channel() takes the answer once. */
   prefetchChannel(slug: string): void {
-    const p = this.get<Record<string, unknown>>(`/channels/${enc(slug)}`).then(normalizeChannel);
+    const p = this.get<Channel>(`/channels/${enc(slug)}`);
     p.catch(() => undefined);
     this.prefetched.set(slug, p);
   }
@@ -194,38 +192,5 @@ export class Client {
 }
 
 const enc = encodeURIComponent;
-
-// The video core's first API answered {channels:[…]} with playback_path and a
-// live status block; the platform API answers {items:[…]} with cards. Both are
-// read so the UI works against either.
-function normalizePage(data: unknown): Page<ChannelCard> {
-  const d = (data ?? {}) as { items?: unknown[]; channels?: unknown[]; next_cursor?: string };
-  const raw = d.items ?? d.channels ?? [];
-  return { items: raw.map((c) => normalizeChannel(c as Record<string, unknown>)), next_cursor: d.next_cursor };
-}
-
-export function normalizeChannel(c: Record<string, unknown>): Channel {
-  const status = c.status as LiveStatus | undefined;
-  const slug = String(c.slug ?? '');
-  const live = Boolean(c.live);
-  return {
-    ...(c as unknown as Channel),
-    slug,
-    display_name: String(c.display_name ?? slug),
-    title: String(c.title ?? ''),
-    category: String(c.category ?? ''),
-    tags: Array.isArray(c.tags) ? (c.tags as string[]) : [],
-    language: String(c.language ?? ''),
-    mature: Boolean(c.mature),
-    avatar_url: String(c.avatar_url ?? ''),
-    live,
-    viewers: Number(c.viewers ?? 0),
-    thumbnail_url: String(c.thumbnail_url ?? status?.thumbnail_path ?? ''),
-    started_at: (c.started_at as string | undefined) ?? status?.started_at,
-    bio: String(c.bio ?? ''),
-    followers: Number(c.followers ?? 0),
-    playback_url: String(c.playback_url ?? c.playback_path ?? `/hls/${slug}/index.m3u8`),
-  };
-}
 
 export const api = new Client();

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ago, compact, duration, parseTags, slugify } from './format';
 import { match } from './router';
-import { normalizeChannel } from './api';
 
 describe('format', () => {
   it.each([
@@ -41,21 +40,4 @@ describe('router', () => {
     ['/admin/users', 'admin', { id: 'users' }],
     ['/nope/deeper', 'notfound', {}],
   ])('%s routes to %s', (path, name, params) => expect(match(path)).toEqual({ name, params }));
-});
-
-describe('normalizeChannel', () => {
-  it('reads the video core shape with a live status block', () => {
-    const c = normalizeChannel({
-      slug: 'a', display_name: 'A', live: true, playback_path: '/hls/a/index.m3u8',
-      status: { thumbnail_path: '/thumbnails/a.jpg', started_at: '2026-01-01T00:00:00Z' },
-    });
-    expect(c.thumbnail_url).toBe('/thumbnails/a.jpg');
-    expect(c.playback_url).toBe('/hls/a/index.m3u8');
-    expect(c.tags).toEqual([]);
-    expect(c.started_at).toBe('2026-01-01T00:00:00Z');
-  });
-  it('keeps the platform shape as it is', () => {
-    const c = normalizeChannel({ slug: 'b', display_name: 'B', title: 'T', tags: ['x'], playback_url: '/p', viewers: 3 });
-    expect(c).toMatchObject({ slug: 'b', title: 'T', tags: ['x'], playback_url: '/p', viewers: 3 });
-  });
 });

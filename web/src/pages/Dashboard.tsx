@@ -10,7 +10,7 @@ import { dateTime, duration, parseTags, slugify, uptime, viewersLabel } from '..
 import { useAsync, useInterval, useRoom, useTitle } from '../lib/hooks';
 import { navigate } from '../lib/router';
 import { useSession, useToasts } from '../lib/session';
-import type { Broadcast, Channel, Emote, LiveStatus, StreamKey } from '../lib/types';
+import type { Channel, Emote, LiveStatus, StreamKey } from '../lib/types';
 import { Player } from '../components/Player';
 import { Avatar, CopyField, EmptyState, ErrorState, Field, LiveBadge, Spinner, errorText } from '../components/ui';
 import * as I from '../components/icons';
@@ -18,7 +18,6 @@ import { ChatClient, EMOTE_NAME, currentPoll, type ChatError } from '../lib/chat
 import { ChatModeration } from '../components/ChatModeration';
 import { AdBreaks, Earnings, LiveAlerts, TierPrices } from './DashboardMoney';
 
-const MINE_KEY = 'lh-my-channels';
 const RTMP_KEY = 'lh-rtmp-url';
 
 const LANGUAGES: Array<[string, string]> = [
@@ -26,24 +25,6 @@ const LANGUAGES: Array<[string, string]> = [
   ['it', 'Italiano'], ['nl', 'Nederlands'], ['sv', 'Svenska'], ['pl', 'Polski'], ['tr', 'Türkçe'], ['ru', 'Русский'],
   ['ar', 'العربية'], ['hi', 'हिन्दी'], ['ja', '日本語'], ['ko', '한국어'], ['zh', '中文'],
 ];
-
-function rememberMine(slug: string) {
-  const list = new Set<string>(JSON.parse(localStorage.getItem(MINE_KEY) ?? '[]') as string[]);
-  list.add(slug);
-  localStorage.setItem(MINE_KEY, JSON.stringify([...list]));
-}
-
-/** myChannels asks the API; before it has /me/channels, the channels made in this browser stand in. */
-async function myChannels(userId: string): Promise<Channel[]> {
-  try {
-    return (await api.myChannels()).items;
-  } catch (e) {
-    if (!(e instanceof ApiError && (e.status === 404 || e.status === 405))) throw e;
-  }
-  const slugs = JSON.parse(localStorage.getItem(MINE_KEY) ?? '[]') as string[];
-  const found = await Promise.all(slugs.map((s) => api.channel(s).catch(() => null)));
-  return found.filter((c): c is Channel => !!c && (!c.owner || c.owner.id === userId));
-}
 
 function rtmpURL(ch: Channel, revealed?: StreamKey): string {
   const fromApi = (ch as Channel & { rtmp_url?: string }).rtmp_url;
@@ -54,7 +35,7 @@ export function Dashboard({ slug }: { slug: string }) {
   useTitle('Creator dashboard');
   const { user } = useSession();
   const [revealed, setRevealed] = useState<Record<string, StreamKey>>({});
-  const mine = useAsync(() => (user ? myChannels(user.id) : Promise.resolve([])), [user?.id]);
+  const mine = useAsync(() => (user ? api.myChannels().then((p) => p.items) : Promise.resolve([])), [user?.id]);
   useEffect(() => {
     if (user === null) navigate('/signin?next=/dashboard', true);
   }, [user]);
@@ -65,7 +46,6 @@ export function Dashboard({ slug }: { slug: string }) {
   if (creating) {
     return (
       <CreateChannel first={channels.length === 0} onCreated={(c) => {
-        rememberMine(c.channel.slug);
         localStorage.setItem(RTMP_KEY, c.rtmp_url);
         setRevealed((r) => ({ ...r, [c.channel.slug]: { stream_key: c.stream_key, rtmp_url: c.rtmp_url } }));
         mine.reload();
@@ -278,12 +258,6 @@ function GoLive({ ch, revealed, onReveal }: { ch: Channel; revealed?: StreamKey;
   );
 }
 
-function pick(o: Record<string, unknown> | undefined, ...keys: string[]): unknown {
-  if (!o) return undefined;
-  for (const k of keys) if (o[k] !== undefined) return o[k];
-  return undefined;
-}
-
 type Level = 'good' | 'warn' | 'bad';
 
 function Metric({ label, value, level = 'good' }: { label: string; value: string; level?: Level }) {
@@ -315,9 +289,9 @@ function Health({ slug, live }: { slug: string; live: boolean }) {
     if (!st) return <Spinner />;
     const ing = st.ingest;
     const tx = st.transcoder;
-    const speed = Number(pick(tx, 'speed', 'Speed') ?? 0);
-    const restarts = Number(pick(tx, 'restarts', 'Restarts') ?? 0);
-    const dropped = Number(pick(tx, 'dropped_frames', 'DroppedFrames') ?? 0);
+    const speed = Number(tx?.speed ?? 0);
+    const restarts = Number(tx?.restarts ?? 0);
+    const dropped = Number(tx?.dropped_frames ?? 0);
     const gop = ing.keyframe_interval_seconds;
     return (
       <>
@@ -335,10 +309,10 @@ function Health({ slug, live }: { slug: string; live: boolean }) {
         <h3 class="sub">Renditions</h3>
         <ul class="renditions">
           {st.renditions.map((r) => {
-            const name = String(pick(r, 'name', 'Name') ?? '');
-            const h = Number(pick(r, 'height', 'Height') ?? 0);
-            const bw = Number(pick(r, 'bandwidth', 'Bandwidth') ?? 0);
-            const ready = Boolean(pick(r, 'ready', 'Ready'));
+            const name = String(r.name ?? '');
+            const h = Number(r.height ?? 0);
+            const bw = Number(r.bandwidth ?? 0);
+            const ready = Boolean(r.ready);
             return (
               <li key={name} class={ready ? 'ok' : 'pending'}>
                 <span class="dot" aria-hidden="true" /> <strong>{name}</strong> {h ? `${h}p` : ''} <span class="muted">{bw ? `${Math.round(bw / 1000)} kb/s` : ''}{ready ? '' : ' · starting'}</span>
@@ -593,19 +567,8 @@ function Emotes({ slug }: { slug: string }) {
   );
 }
 
-/** broadcasts reads /broadcasts; before it exists, the video core's /sessions stand in (no viewer figures). */
-async function broadcasts(slug: string): Promise<Broadcast[]> {
-  try {
-    return (await api.broadcasts(slug, { limit: 20 })).items;
-  } catch (e) {
-    if (!(e instanceof ApiError && e.status === 404)) throw e;
-  }
-  const r = await api.get<{ sessions?: Array<Omit<Broadcast, 'peak_viewers' | 'avg_viewers'>> }>(`/channels/${encodeURIComponent(slug)}/sessions`);
-  return (r.sessions ?? []).map((s) => ({ ...s, peak_viewers: 0, avg_viewers: 0 }));
-}
-
 function History({ slug, live }: { slug: string; live: boolean }) {
-  const h = useAsync(() => broadcasts(slug), [slug, live]);
+  const h = useAsync(() => api.broadcasts(slug, { limit: 20 }).then((p) => p.items), [slug, live]);
   return (
     <section class="panel" aria-labelledby="history-h">
       <h2 id="history-h">Broadcast history</h2>

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"runtime"
 	"strings"
 	"testing"
@@ -12,6 +14,7 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/livehouse/livehouse/internal/account"
+	"github.com/livehouse/livehouse/internal/store"
 )
 
 // settle waits for the goroutine count to come back to base.
@@ -81,6 +84,7 @@ func TestHostileFramesGetClearErrorsAndTheRoomCarriesOn(t *testing.T) {
 func TestAnOversizeFrameClosesOnlyThatConnection(t *testing.T) {
 	base := runtime.NumGoroutine()
 	r := newRig(t, nil)
+	up := runtime.NumGoroutine() // the store's and the HTTP server's
 	good := r.dial("good", 0)
 	good.welcome()
 	bad := r.dial("bad", 0)
@@ -96,6 +100,7 @@ func TestAnOversizeFrameClosesOnlyThatConnection(t *testing.T) {
 	}
 	good.say("unaffected")
 	good.conn.Close(websocket.StatusNormalClosure, "")
+	settle(t, up) // with the hub still up: its rooms and clients let go by themselves
 	r.hub.Close()
 	r.srv.Close()
 	settle(t, base)
@@ -175,6 +180,7 @@ func TestASlowConsumerIsDisconnectedAndDelaysNobody(t *testing.T) {
 func TestReconnectStormLeavesNoGoroutinesBehind(t *testing.T) {
 	base := runtime.NumGoroutine()
 	r := newRig(t, nil)
+	up := runtime.NumGoroutine() // the store's and the HTTP server's
 	keeper := r.dial("keeper", 0)
 	keeper.welcome()
 	for i := 0; i < 200; i++ {
@@ -195,9 +201,71 @@ func TestReconnectStormLeavesNoGoroutinesBehind(t *testing.T) {
 		t.Errorf("clients after the storm = %d, want 1", n)
 	}
 	keeper.conn.Close(websocket.StatusNormalClosure, "")
+	settle(t, up) // with the hub still up: its rooms and clients let go by themselves
 	r.hub.Close()
 	r.srv.Close()
 	settle(t, base)
+}
+
+// A flood from many accounts, each within its own budget, spends the
+// room's budget: posters get room_busy, readers get every accepted
+// message, and another room on the same hub does not notice.
+func TestAFloodFromManyAccountsSlowsOnlyThatRoom(t *testing.T) {
+	r := newRig(t, func(c *Config) { c.RoomRate = 10 })
+	owner2 := r.user("owner2")
+	ch2, _, err := r.st.CreateChannelWith(t.Context(), store.NewChannel{Slug: "quiet", OwnerID: owner2.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := &rig{t: t, st: r.st, hub: r.hub, users: map[string]*store.User{}, ch: Channel{ID: ch2.ID, Slug: ch2.Slug, OwnerID: owner2.ID}}
+	other.srv = httptest.NewServer(http.HandlerFunc(other.serve))
+	t.Cleanup(other.srv.Close)
+
+	reader := r.dial("reader", 0)
+	reader.welcome()
+	calm := other.dial("calm", 0)
+	calm.welcome()
+	var floods []*ws
+	for i := 0; i < 30; i++ {
+		c := r.dial(fmt.Sprintf("flood%d", i), 0)
+		c.welcome()
+		floods = append(floods, c)
+	}
+	refs := make([]string, len(floods))
+	var accepted []string
+	for round := 0; round < 2; round++ {
+		for i, c := range floods {
+			refs[i] = c.send(map[string]any{"type": "send", "text": fmt.Sprintf("flood %d.%d", i, round)})
+		}
+		busy := 0
+		for i, c := range floods {
+			switch rep := c.reply(refs[i]); {
+			case rep["code"] == "room_busy":
+				busy++
+			case rep["type"] == KindAck:
+				accepted = append(accepted, fmt.Sprintf("flood %d.%d", i, round))
+			default:
+				t.Errorf("flood reply = %v", rep)
+			}
+		}
+		if round == 0 && busy == 0 {
+			t.Error("60 messages at once from 30 accounts: none refused as room_busy")
+		}
+		for i := 0; i < 3; i++ {
+			if seq := calm.say(fmt.Sprintf("calm %d.%d", round, i)); seq == 0 {
+				t.Error("the other room was slowed")
+			}
+		}
+	}
+	// The reader misses nothing that was accepted.
+	want := map[string]bool{}
+	for _, a := range accepted {
+		want[a] = true
+	}
+	for len(want) > 0 {
+		m := reader.next("the accepted flood messages", isType(KindChat))
+		delete(want, m["text"].(string))
+	}
 }
 
 func TestClosingTheHubDisconnectsClientsWithGoingAway(t *testing.T) {

@@ -624,3 +624,32 @@ func TestStripeWebhookCreditsAnOrderOnceAndRefusesForgedStaleOrTamperedDeliverie
 		ledger(t, w.admin)
 	})
 }
+
+// Creatives and gift images are what the page's Content-Security-Policy
+// lets it load: paths on this server, and for images data: URLs. Other
+// hosts' URLs, which every browser would block, are refused.
+func TestAdCreativesAndGiftImagesMustBeLoadableUnderTheCSP(t *testing.T) {
+	w := newMoneyWorld(t, "", unlimitedMoney)
+	const png = "data:image/png;base64,iVBORw0KGgo="
+	for _, tc := range []struct {
+		name, path string
+		body       map[string]any
+		status     int
+	}{
+		{"a video creative on this server", "/admin/ads", map[string]any{"name": "v", "kind": "video", "url": "/ads/spring.mp4", "cpm": 100}, 201},
+		{"an image creative on this server", "/admin/ads", map[string]any{"name": "i", "kind": "image", "url": "/ads/spring.png", "cpm": 100}, 201},
+		{"an image creative as a data URL", "/admin/ads", map[string]any{"name": "d", "kind": "image", "url": png, "cpm": 100}, 201},
+		{"a video creative on another host", "/admin/ads", map[string]any{"name": "x", "kind": "video", "url": "https://cdn.example/ad.mp4", "cpm": 100}, 400},
+		{"an image creative on another host", "/admin/ads", map[string]any{"name": "x", "kind": "image", "url": "http://cdn.example/ad.png", "cpm": 100}, 400},
+		{"a protocol-relative creative", "/admin/ads", map[string]any{"name": "x", "kind": "image", "url": "//cdn.example/ad.png", "cpm": 100}, 400},
+		{"a backslash host", "/admin/ads", map[string]any{"name": "x", "kind": "image", "url": "/\\cdn.example/ad.png", "cpm": 100}, 400},
+		{"a video creative as a data URL", "/admin/ads", map[string]any{"name": "x", "kind": "video", "url": "data:image/png;base64,AAAA", "cpm": 100}, 400},
+		{"a gift image on another host", "/admin/gifts", map[string]any{"name": "x", "image": "https://cdn.example/g.png", "price": 10}, 400},
+		{"a gift image as a data URL", "/admin/gifts", map[string]any{"name": "g", "image": png, "price": 10}, 201},
+	} {
+		r := w.admin.do(t, req{method: "POST", path: "/api/v1" + tc.path, body: tc.body})
+		if r.status != tc.status || (tc.status == 400 && r.errCode() != "validation") {
+			t.Errorf("%s: %s, want %d", tc.name, r, tc.status)
+		}
+	}
+}

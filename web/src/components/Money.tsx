@@ -525,13 +525,16 @@ function useTicker(on: boolean, ms = 250): number {
 /**
  * AdOverlay shows an ad break's creative over the player to viewers who do
  * not subscribe, with a countdown, and records their one impression with
- * the player's viewer id (the heartbeat's). Subscribers keep watching.
+ * the player's viewer id (the heartbeat's) once the creative has loaded
+ * (an image) or plays (a video): an ad that never appeared was not seen.
+ * Subscribers keep watching.
  */
 export function AdOverlay({ slug, client, viewerId }: { slug: string; client: ChatClient; viewerId: string }) {
   const { brk, endAt } = useAdBreak(slug, client);
   const sub = useSubscription(slug);
   const now = useTicker(!!brk);
-  const showing = !!brk && sub.known && !sub.subscribed;
+  const [seen, setSeen] = useState('');
+  const showing = !!brk && sub.known && !sub.subscribed && seen === brk.id;
   useEffect(() => {
     if (!showing || !brk || impressed.has(brk.id)) return;
     impressed.add(brk.id);
@@ -551,13 +554,16 @@ export function AdOverlay({ slug, client, viewerId }: { slug: string; client: Ch
     return <div class="ad-free pill-dark" role="status" data-testid="ad-free">Ad break · no ads for subscribers</div>;
   }
   const c = brk.creative;
+  const id = brk.id;
+  const onSeen = () => setSeen(id);
   return (
     <div class="ad-overlay" role="region" aria-label="Advertisement" data-testid="ad-overlay" data-break={brk.id}>
       <div class="ad-creative">
         {c?.kind === 'video' ? (
-          <video src={c.url} autoplay muted playsInline loop aria-label={`Advertisement: ${c.name}`} data-testid="ad-video" />
+          <video src={c.url} autoplay muted playsInline loop aria-label={`Advertisement: ${c.name}`} data-testid="ad-video" onPlaying={onSeen} />
         ) : c?.url ? (
-          <img src={c.url} alt={`Advertisement: ${c.name}`} data-testid="ad-image" />
+          <img src={c.url} alt={`Advertisement: ${c.name}`} data-testid="ad-image" onLoad={onSeen}
+            ref={(el) => { if (el?.complete && el.naturalWidth > 0 && seen !== id) onSeen(); }} />
         ) : (
           <p class="ad-none">Ad break</p>
         )}

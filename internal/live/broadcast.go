@@ -55,19 +55,24 @@ type epoch struct {
 	cancel   context.CancelFunc
 }
 
-// acceptPublisher is called with the manager lock held.
-func (b *Broadcast) acceptPublisher() bool {
+// acceptPublisher is called with the manager lock held. It fails with
+// errEnded when the broadcast is going off the air, and ErrAlreadyLive when
+// another encoder feeds it.
+func (b *Broadcast) acceptPublisher() error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.ended || b.hasPublisher {
-		return false
+	if b.ended {
+		return errEnded
+	}
+	if b.hasPublisher {
+		return ErrAlreadyLive
 	}
 	b.hasPublisher = true
 	if b.grace != nil {
 		b.grace.Stop()
 		b.grace = nil
 	}
-	return true
+	return nil
 }
 
 func (b *Broadcast) hasLadder() bool {

@@ -25,6 +25,10 @@ type memStore struct {
 	channels map[string]store.Channel // by key
 	sessions map[string]store.Session
 	n        int
+	// endHold, when set, holds EndSession until it is closed, after
+	// telling ending; it stands for a slow database during a teardown.
+	endHold chan struct{}
+	ending  chan struct{}
 }
 
 func newMemStore(slugs ...string) *memStore {
@@ -55,6 +59,13 @@ func (s *memStore) StartSession(_ context.Context, channelID, broadcastID, ladde
 }
 
 func (s *memStore) EndSession(_ context.Context, id string, at time.Time, reason string) error {
+	s.mu.Lock()
+	hold, ending := s.endHold, s.ending
+	s.mu.Unlock()
+	if hold != nil {
+		ending <- struct{}{}
+		<-hold
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	sess := s.sessions[id]

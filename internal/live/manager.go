@@ -31,6 +31,8 @@ var (
 	ErrAlreadyLive = errors.New("channel is already live from another encoder: stop it first")
 	ErrSuspended   = errors.New("channel or its owner is suspended: ask an admin")
 	ErrClosed      = errors.New("server is shutting down")
+
+	errEnded = errors.New("broadcast ended")
 )
 
 // Store is what the live layer needs from the store.
@@ -145,12 +147,19 @@ func (m *Manager) Publish(ctx context.Context, key string, remote net.Addr) (*Pu
 		return nil, fmt.Errorf("channel %s was just taken off the air: %w", ch.Slug, ErrSuspended)
 	}
 	b := m.broadcasts[ch.ID]
-	if b != nil && !b.acceptPublisher() {
-		return nil, fmt.Errorf("channel %s: %w", ch.Slug, ErrAlreadyLive)
+	if b != nil {
+		switch err := b.acceptPublisher(); {
+		case errors.Is(err, errEnded):
+			// The last broadcast is still tearing down (storing its end,
+			// stopping its transcoder): the encoder starts a new one.
+			b = nil
+		case err != nil:
+			return nil, fmt.Errorf("channel %s: %w", ch.Slug, err)
+		}
 	}
 	if b == nil {
 		b = &Broadcast{m: m, channel: ch, cfgLadder: m.ladder, log: m.log.With("channel", ch.Slug)}
-		b.acceptPublisher()
+		_ = b.acceptPublisher() // a new broadcast accepts its first publisher
 		m.broadcasts[ch.ID] = b
 	}
 	b.log.Info("encoder connected", "remote", remote.String())

@@ -271,3 +271,12 @@ func TestChannelRouteFlagsLetModeratorsAndAdminsDoOnlyTheirShare(t *testing.T) {
 		t.Errorf("audit of a missing channel: %s, want 404", got)
 	}
 }
+
+func TestEmoteListsAreCacheableForHalfAMinute(t *testing.T) {
+	ts := start(t, "")
+	ts.signUp(t, "emoter@example.com").createChannel(t, "emoter", "music")
+	r := want(t, ts.anon().get(t, "/api/v1/channels/emoter/emotes"), 200)
+	if got := r.header.Get("Cache-Control"); got != "public, max-age=30" {
+		t.Errorf("emote list Cache-Control = %q, want public, max-age=30", got)
+	}
+}

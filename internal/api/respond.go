@@ -105,12 +105,18 @@ func writeError(w http.ResponseWriter, e *Error) {
 	if e.RetryAfter > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(int(e.RetryAfter.Seconds()+0.999)))
 	}
+	w.Header().Set("Cache-Control", "no-store") // errors are never cached, whatever the handler meant to allow
 	writeJSON(w, e.Status, ErrorBody{Error: e})
 }
 
+// writeJSON answers v as JSON. It is not cached (no-store) unless the
+// handler has set its own Cache-Control.
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
+	h := w.Header()
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	if h.Get("Cache-Control") == "" {
+		h.Set("Cache-Control", "no-store")
+	}
 	w.WriteHeader(status)
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(true) // "<" becomes \u003c: text is data, never markup

@@ -67,11 +67,9 @@ func (b *Broadcast) acceptPublisher() error {
 	if b.hasPublisher {
 		return ErrAlreadyLive
 	}
+	// The grace timer runs on until the encoder reaches Begin: a reconnect
+	// that fails before sending media must not extend the window.
 	b.hasPublisher = true
-	if b.grace != nil {
-		b.grace.Stop()
-		b.grace = nil
-	}
 	return nil
 }
 
@@ -108,6 +106,10 @@ func (p *Publication) Begin(tracks media.Tracks) error {
 	defer b.mu.Unlock()
 	if b.ended {
 		return ErrClosed
+	}
+	if b.grace != nil {
+		b.grace.Stop()
+		b.grace = nil
 	}
 	if b.ladder == nil {
 		if err := b.startLocked(tracks); err != nil {
@@ -278,6 +280,13 @@ func (p *Publication) End(err error) {
 		b.end(reason, false)
 		return
 	}
+	if b.grace != nil {
+		// A reconnect that never sent media: the window set when the
+		// encoder dropped still counts.
+		b.log.Warn("reconnecting encoder left before sending media; still waiting", "err", err)
+		b.mu.Unlock()
+		return
+	}
 	b.log.Warn("encoder dropped; waiting for it to reconnect", "err", err, "grace", b.m.cfg.Grace)
 	b.grace = time.AfterFunc(b.m.cfg.Grace, func() {
 		b.end("encoder did not reconnect within the grace window", false)
@@ -300,10 +309,11 @@ func (b *Broadcast) finishEpochLocked() {
 }
 
 // end takes the broadcast off the air for good. Unless force is set, a
-// broadcast whose encoder came back in the meantime stays on.
+// broadcast whose encoder came back and sends media in the meantime stays on;
+// one that connected but has not begun does not hold the broadcast.
 func (b *Broadcast) end(reason string, force bool) {
 	b.mu.Lock()
-	if b.ended || (b.hasPublisher && !force) {
+	if b.ended || (b.ep != nil && !force) {
 		b.mu.Unlock()
 		return
 	}

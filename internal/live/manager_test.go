@@ -2,8 +2,10 @@ package live
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestReconnectDuringTeardownStartsANewBroadcast(t *testing.T) {
@@ -47,5 +49,75 @@ func TestReconnectDuringTeardownStartsANewBroadcast(t *testing.T) {
 	status, body := r.get(t, "/hls/chan/index.m3u8")
 	if status != 200 || !strings.Contains(body, second.BroadcastID+"/source/") {
 		t.Errorf("multivariant %d does not serve the new broadcast %s:\n%s", status, second.BroadcastID, body)
+	}
+}
+
+func TestFailedReconnectsDoNotExtendTheGraceWindow(t *testing.T) {
+	const grace = 600 * time.Millisecond
+	r := startManager(t, Config{Grace: grace})
+	ctx := context.Background()
+	p, err := r.m.Publish(ctx, "key-chan", testAddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Begin(testTracks(640, 360)); err != nil {
+		t.Fatal(err)
+	}
+	feed(p, 0, 10)
+	dropped := time.Now()
+	p.End(errors.New("connection reset"))
+
+	// Two reconnects that never send media: one leaves, one hangs on.
+	time.Sleep(grace / 2)
+	p2, err := r.m.Publish(ctx, "key-chan", testAddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p2.End(errors.New("connection reset"))
+	p3, err := r.m.Publish(ctx, "key-chan", testAddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, 2*grace, "the broadcast to end", func() bool { return !r.m.IsLive("ch1") })
+	if took := time.Since(dropped); took > grace+200*time.Millisecond {
+		t.Errorf("ended %v after the drop, want the grace window of %v", took, grace)
+	}
+	if err := p3.Begin(testTracks(640, 360)); !errors.Is(err, ErrClosed) {
+		t.Errorf("Begin after the window: %v, want ErrClosed", err)
+	}
+	p3.End(errors.New("closed"))
+}
+
+func TestReconnectThatSendsMediaStartsAFreshGraceWindow(t *testing.T) {
+	const grace = 600 * time.Millisecond
+	r := startManager(t, Config{Grace: grace})
+	ctx := context.Background()
+	p, err := r.m.Publish(ctx, "key-chan", testAddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Begin(testTracks(640, 360)); err != nil {
+		t.Fatal(err)
+	}
+	feed(p, 0, 10)
+	p.End(errors.New("connection reset"))
+	time.Sleep(grace / 2)
+	p2, err := r.m.Publish(ctx, "key-chan", testAddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p2.Begin(testTracks(640, 360)); err != nil {
+		t.Fatal(err)
+	}
+	feed(p2, 0, 10)
+	dropped := time.Now()
+	p2.End(errors.New("connection reset"))
+	time.Sleep(grace * 3 / 4) // past the first window, within the second
+	if !r.m.IsLive("ch1") {
+		t.Fatal("the broadcast ended before its second grace window was over")
+	}
+	waitUntil(t, 2*grace, "the broadcast to end", func() bool { return !r.m.IsLive("ch1") })
+	if took := time.Since(dropped); took < grace {
+		t.Errorf("ended %v after the second drop, want %v", took, grace)
 	}
 }

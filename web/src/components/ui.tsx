@@ -1,5 +1,5 @@
 // Small building blocks shared by the pages.
-import type { ComponentChildren } from 'preact';
+import { cloneElement, isValidElement, toChildArray, type ComponentChildren } from 'preact';
 import { useState } from 'preact/hooks';
 import { ApiError } from '../lib/api';
 import { categoryName, categoryTone } from '../lib/categories';
@@ -134,10 +134,20 @@ export function Spinner({ label = 'Loading' }: { label?: string }) {
 }
 
 export function Field({ label, hint, error, children, id }: { label: string; hint?: string; error?: string; children: ComponentChildren; id: string }) {
+  // The control (the child with this id) is marked invalid and described by the error or the hint.
+  const describedBy = error ? `${id}-error` : hint ? `${id}-hint` : undefined;
+  const control = toChildArray(children).map((c) => {
+    if (!isValidElement(c) || (c.props as { id?: string }).id !== id) return c;
+    const own = (c.props as { 'aria-describedby'?: string })['aria-describedby'];
+    return cloneElement(c, {
+      'aria-invalid': error ? 'true' : undefined,
+      'aria-describedby': [own, describedBy].filter(Boolean).join(' ') || undefined,
+    });
+  });
   return (
     <div class={error ? 'field has-error' : 'field'}>
       <label for={id}>{label}</label>
-      {children}
+      {control}
       {hint && !error && <p class="hint" id={`${id}-hint`}>{hint}</p>}
       {error && <p class="field-error" id={`${id}-error`} role="alert">{error}</p>}
     </div>

@@ -149,7 +149,7 @@ function Tokens() {
                   <td><strong>{t.name}</strong></td>
                   <td class="muted">{dateTime(t.created_at)}</td>
                   <td class="muted">{t.last_used_at ? ago(t.last_used_at) : 'never'}</td>
-                  <td class="actions"><button type="button" class="btn small danger" onClick={() => remove(t.id, t.name)}>Delete</button></td>
+                  <td class="actions"><button type="button" class="btn small danger" aria-label={`Delete token ${t.name}`} onClick={() => remove(t.id, t.name)}>Delete</button></td>
                 </tr>
               ))}
             </tbody>

@@ -656,7 +656,7 @@ function Webhooks({ slug }: { slug: string }) {
                   <td class="mono">{h.url}</td>
                   <td>{h.events.join(', ')}</td>
                   <td class="muted">{dateTime(h.created_at)}</td>
-                  <td class="actions"><button type="button" class="btn small danger" onClick={() => remove(h.id)}>Delete</button></td>
+                  <td class="actions"><button type="button" class="btn small danger" aria-label={`Delete webhook ${h.url}`} onClick={() => remove(h.id)}>Delete</button></td>
                 </tr>
               ))}
             </tbody>

@@ -201,6 +201,7 @@ func (s *Service) RenewDue(ctx context.Context, now time.Time) (RenewStats, erro
 		}
 		var expire []store.Subscription
 		progress := 0
+		open := map[string]bool{} // channels that may take subscriptions, this pass
 		for start := 0; start < len(due); start += renewChunk {
 			chunk := due[start:min(start+renewChunk, len(due))]
 			var ps []store.Posting
@@ -208,6 +209,14 @@ func (s *Service) RenewDue(ctx context.Context, now time.Time) (RenewStats, erro
 			for _, sub := range chunk {
 				if !sub.Renews {
 					expire = append(expire, sub)
+					continue
+				}
+				ok, err := s.renewsOn(ctx, open, sub.ChannelID)
+				if err != nil {
+					return st, err
+				}
+				if !ok {
+					expire = append(expire, sub) // a suspended channel's subscriptions run out
 					continue
 				}
 				creator, platform := split(sub.Price, set.SubShareBPS)
@@ -225,6 +234,7 @@ func (s *Service) RenewDue(ctx context.Context, now time.Time) (RenewStats, erro
 						)},
 					Idem:  &store.Idempotency{Scope: "renewal", Key: sub.ID + ":" + strconv.FormatInt(sub.PeriodEnd.UnixMilli(), 10), Hash: "renewal"},
 					Apply: store.RenewSubscription(sub.ID, sub.PeriodEnd, next), ApplyAtomic: true,
+					Guard: owesNothing(sub.PayerID),
 				})
 				subs = append(subs, sub)
 			}
@@ -239,8 +249,8 @@ func (s *Service) RenewDue(ctx context.Context, now time.Time) (RenewStats, erro
 				case err == nil:
 					st.Renewed++
 					progress++
-				case errors.Is(err, store.ErrInsufficient):
-					expire = append(expire, subs[i])
+				case errors.Is(err, store.ErrInsufficient), errors.As(err, new(*store.GuardError)):
+					expire = append(expire, subs[i]) // unpaid, or the payer owes coins
 				case errors.Is(err, store.ErrStateChanged):
 					progress++ // renewed meanwhile by another pass
 				default:
@@ -258,6 +268,32 @@ func (s *Service) RenewDue(ctx context.Context, now time.Time) (RenewStats, erro
 			return st, fmt.Errorf("renewals make no progress: %d due failed", st.Failed)
 		}
 	}
+}
+
+// renewsOn reports whether a channel's subscriptions may renew: the
+// rules of Subscribe, where a suspended channel, or one whose owner is
+// suspended or banned, takes no subscription money. open caches the
+// answer for one pass.
+func (s *Service) renewsOn(ctx context.Context, open map[string]bool, channelID string) (bool, error) {
+	if ok, seen := open[channelID]; seen {
+		return ok, nil
+	}
+	ch, err := s.cfg.Store.ChannelByID(ctx, channelID)
+	if errors.Is(err, store.ErrNotFound) {
+		open[channelID] = false
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	// The owner cannot subscribe to their own channel: From is nobody.
+	err = s.canSpendOn(ctx, Spender{}, ch, "subscriptions")
+	var rf *Refusal
+	if err != nil && !errors.As(err, &rf) {
+		return false, err
+	}
+	open[channelID] = err == nil
+	return err == nil, nil
 }
 
 func (s *Service) renewLoop(ctx context.Context) {

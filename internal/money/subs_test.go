@@ -110,3 +110,90 @@ func TestGiftedSubscriptionCannotBeResumedOnTheGiftersCoins(t *testing.T) {
 		}
 	})
 }
+
+// Renewals follow the rules of subscribing: a suspended channel, or one
+// whose owner is banned, takes no more subscription money, and a payer who
+// owes coins from a reversed purchase is not charged; those subscriptions
+// run out at their period's end.
+func TestRenewalsSkipSuspendedChannelsAndPayersWhoOweCoins(t *testing.T) {
+	engines(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		w := newSubWorld(t, st)
+		owner2, err := st.CreateUser(ctx, store.NewUser{Email: "owner2@x.example", DisplayName: "owner2", PasswordHash: "x", Role: store.RoleCreator})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ch2, _, err := st.CreateChannelWith(ctx, store.NewChannel{Slug: "subs2", OwnerID: owner2.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		owner3, err := st.CreateUser(ctx, store.NewUser{Email: "owner3@x.example", DisplayName: "owner3", PasswordHash: "x", Role: store.RoleCreator})
+		if err != nil {
+			t.Fatal(err)
+		}
+		open, _, err := st.CreateChannelWith(ctx, store.NewChannel{Slug: "subs3", OwnerID: owner3.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		subscribe := func(u store.User, ch store.Channel) {
+			t.Helper()
+			if _, err := w.svc.Subscribe(ctx, money.SubRequest{From: money.Spender{User: u}, Channel: ch, Tier: 1, IdemKey: "sub-" + u.ID + ch.ID}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		onSuspended, onBanned, debtor, fine := w.fan(t, "a", 2000), w.fan(t, "b", 2000), w.fan(t, "c", 0), w.fan(t, "d", 2000)
+		subscribe(onSuspended, w.ch)
+		subscribe(onBanned, ch2)
+		subscribe(fine, open)
+		// The debtor subscribes, their purchase is refunded (a receivable),
+		// and coins reach their wallet by another way.
+		p, _ := st.CreateCoinPack(ctx, store.CoinPack{Name: "p", Coins: 600, Price: 599, Currency: "USD", Active: true})
+		o, err := w.svc.Buy(ctx, money.BuyRequest{UserID: debtor.ID, PackID: p.ID, Provider: "sandbox", Card: payment.CardSucceeds, IdemKey: "buy-debtor"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		subscribe(debtor, open)
+		if _, err := w.svc.Refund(ctx, o.Order.ID, store.OrderRefunded, "test"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.Post(ctx, store.Posting{Txn: store.Txn{Kind: "grant", Amount: 1000, Entries: []store.Entry{
+			{Account: store.LedgerAccount{ID: "platform:issued", Kind: "platform", Currency: money.Coin}, Amount: -1000},
+			{Account: store.LedgerAccount{ID: money.WalletAccountID(debtor.ID), Kind: "wallet", OwnerID: debtor.ID, Currency: money.Coin, Floored: true}, Amount: 1000},
+		}}}); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.SetSuspended(ctx, w.ch.ID, true); err != nil {
+			t.Fatal(err)
+		}
+		banned := store.StatusBanned
+		if _, err := st.UpdateUser(ctx, owner2.ID, store.UserPatch{Status: &banned}); err != nil {
+			t.Fatal(err)
+		}
+		before := map[string]int64{}
+		for _, u := range []store.User{onSuspended, onBanned, debtor, fine} {
+			before[u.ID] = w.wallet(t, u)
+		}
+		*w.clock = w.clock.AddDate(0, 1, 0).Add(time.Minute)
+		res, err := w.svc.RenewDue(ctx, *w.clock)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Renewed != 1 || res.Expired != 3 {
+			t.Errorf("renewal pass = %+v, want 1 renewed and 3 expired", res)
+		}
+		if got := w.wallet(t, fine); got != before[fine.ID]-499 {
+			t.Errorf("the subscriber in good standing: wallet %d → %d, want one renewal charged", before[fine.ID], got)
+		}
+		for _, u := range []store.User{onSuspended, onBanned, debtor} {
+			if sub, _ := st.SubscriptionOf(ctx, map[string]string{onSuspended.ID: w.ch.ID, onBanned.ID: ch2.ID, debtor.ID: open.ID}[u.ID], u.ID); sub.Current(*w.clock) {
+				t.Errorf("%s's subscription renewed: %+v", u.DisplayName, sub)
+			}
+			if got := w.wallet(t, u); got != before[u.ID] {
+				t.Errorf("%s was charged a renewal: wallet %d → %d", u.DisplayName, before[u.ID], got)
+			}
+		}
+		if bs, err := st.VerifyLedger(ctx); err != nil || len(bs) != 0 {
+			t.Errorf("ledger verify: %v, %v", bs, err)
+		}
+	})
+}

@@ -251,25 +251,30 @@ func (c *client) readLoop(ctx context.Context) error {
 			// read limit: coder/websocket has answered that with 1009.
 			return nil
 		}
-		if typ != websocket.MessageText {
-			c.reply(errorFrame{Type: KindError, Code: "bad_frame", Message: "send JSON text frames, not binary"})
-			c.junkFrame()
-			continue
-		}
-		if !utf8.Valid(data) {
-			// json.Unmarshal would quietly turn the bad bytes into U+FFFD.
-			c.reply(errorFrame{Type: KindError, Code: "bad_text", Message: "the frame is not valid UTF-8; text frames must be"})
-			c.junkFrame()
-			continue
-		}
-		var cmd Command
-		if err := json.Unmarshal(data, &cmd); err != nil {
-			c.reply(errorFrame{Type: KindError, Code: "bad_json", Message: "the frame is not a JSON command object: " + trimErr(err)})
-			c.junkFrame()
-			continue
-		}
-		c.room.handle(ctx, c, cmd)
+		c.frame(ctx, typ, data)
 	}
+}
+
+// frame decodes one frame from the client and runs its command.
+func (c *client) frame(ctx context.Context, typ websocket.MessageType, data []byte) {
+	if typ != websocket.MessageText {
+		c.reply(errorFrame{Type: KindError, Code: "bad_frame", Message: "send JSON text frames, not binary"})
+		c.junkFrame()
+		return
+	}
+	if !utf8.Valid(data) {
+		// json.Unmarshal would quietly turn the bad bytes into U+FFFD.
+		c.reply(errorFrame{Type: KindError, Code: "bad_text", Message: "the frame is not valid UTF-8; text frames must be"})
+		c.junkFrame()
+		return
+	}
+	var cmd Command
+	if err := json.Unmarshal(data, &cmd); err != nil {
+		c.reply(errorFrame{Type: KindError, Code: "bad_json", Message: "the frame is not a JSON command object: " + trimErr(err)})
+		c.junkFrame()
+		return
+	}
+	c.room.handle(ctx, c, cmd)
 }
 
 func trimErr(err error) string {

@@ -39,5 +39,6 @@ describe('router', () => {
     ['/dashboard', 'dashboard', {}],
     ['/admin/users', 'admin', { id: 'users' }],
     ['/nope/deeper', 'notfound', {}],
+    ['/c/%E0', 'notfound', {}],
   ])('%s routes to %s', (path, name, params) => expect(match(path)).toEqual({ name, params }));
 });

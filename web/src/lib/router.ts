@@ -79,7 +79,13 @@ const routes: Array<[string, RegExp]> = [
 export function match(path: string): Match {
   for (const [name, re] of routes) {
     const m = re.exec(path);
-    if (m) return { name, params: m[1] !== undefined ? { id: decodeURIComponent(m[1]) } : {} };
+    if (!m) continue;
+    if (m[1] === undefined) return { name, params: {} };
+    try {
+      return { name, params: { id: decodeURIComponent(m[1]) } };
+    } catch {
+      return { name: 'notfound', params: {} }; // a malformed escape such as /c/%E0
+    }
   }
   return { name: 'notfound', params: {} };
 }

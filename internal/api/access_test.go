@@ -280,3 +280,13 @@ func TestEmoteListsAreCacheableForHalfAMinute(t *testing.T) {
 		t.Errorf("emote list Cache-Control = %q, want public, max-age=30", got)
 	}
 }
+
+func TestSignUpWithATakenEmailDoesNotSayAnAccountExists(t *testing.T) {
+	ts := start(t, "")
+	ts.signUp(t, "taken@example.com")
+	r := want(t, ts.anon().do(t, req{method: "POST", path: "/api/v1/auth/signup",
+		body: map[string]string{"email": "taken@example.com", "password": password}}), 409)
+	if msg := string(r.body); strings.Contains(msg, "exists") || !strings.Contains(msg, "sign in") {
+		t.Errorf("answer %s: want a generic message that points to sign-in", msg)
+	}
+}

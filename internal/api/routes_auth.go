@@ -26,8 +26,10 @@ func (a *API) signUp(w http.ResponseWriter, r *http.Request) error {
 	s, err := a.cfg.Accounts.SignUp(r.Context(), a.clientKey(r), in.Email, in.Password, in.DisplayName)
 	if err != nil {
 		if e, ok := toAPIError(err); ok && e.Code == "conflict" {
+			// Worded to confirm as little as a sign-up answer can (sign-up is
+			// rate limited per address, so the answer cannot be mined fast).
 			return &Error{Status: http.StatusConflict, Code: "conflict", Field: "email",
-				Message: "an account with this email exists; sign in instead"}
+				Message: "cannot create an account with this email; if you have one, sign in"}
 		}
 		return err
 	}

@@ -703,7 +703,8 @@ type Breach struct {
 //   - no floored account is negative, and no receivable positive (a debt
 //     repaid beyond zero);
 //   - every idempotency key names a transaction that exists;
-//   - every paid order has its purchase transaction.
+//   - every paid order has its purchase transaction, and no unpaid one has any;
+//   - payout accounts hold what the payouts in their status add up to.
 func (s *Store) VerifyLedger(ctx context.Context) ([]Breach, error) {
 	var out []Breach
 	checks := []struct {
@@ -727,6 +728,17 @@ func (s *Store) VerifyLedger(ctx context.Context) ([]Breach, error) {
 			LEFT JOIN ledger_txns t ON t.id = k.txn_id WHERE t.id IS NULL`},
 		{"paid order has its purchase", `SELECT o.id || ' is ' || o.status || ' without transaction' FROM payment_orders o
 			LEFT JOIN ledger_txns t ON t.id = o.txn_id WHERE o.status IN ('paid', 'refunded', 'charged_back') AND t.id IS NULL`},
+		{"unpaid order has no purchase", `SELECT id || ' is ' || status || ' with transaction ' || txn_id FROM payment_orders
+			WHERE status NOT IN ('paid', 'refunded', 'charged_back') AND txn_id <> ''`},
+		// Each channel's pending and approved payout accounts hold what its
+		// requested and approved payouts add up to, and platform:paid_out
+		// what the paid ones do.
+		{"payout accounts match the payouts", `SELECT k.acct || ' holds ' || CAST(SUM(k.bal) AS TEXT) || ' but its payouts add up to ' || CAST(SUM(k.owed) AS TEXT)
+			FROM (SELECT id AS acct, balance AS bal, 0 AS owed FROM ledger_accounts WHERE kind IN ('payout.pending', 'payout.approved') OR id = 'platform:paid_out'
+				UNION ALL
+				SELECT CASE status WHEN 'requested' THEN 'payout.pending:' || channel_id WHEN 'approved' THEN 'payout.approved:' || channel_id
+					ELSE 'platform:paid_out' END, 0, amount FROM payouts WHERE status IN ('requested', 'approved', 'paid')) k
+			GROUP BY k.acct HAVING SUM(k.bal) <> SUM(k.owed)`},
 	}
 	for _, c := range checks {
 		rows, err := s.db.QueryContext(ctx, c.q)

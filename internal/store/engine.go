@@ -20,9 +20,11 @@ import (
 //   - foreign_keys: SQLite enforces REFERENCES only when asked, per connection.
 //   - synchronous NORMAL: the usual WAL pairing; durable except on power loss
 //     of the last transactions, never corrupt.
-//   - mmap_size 256 MiB: reads map the file instead of copying pages in with
-//     a system call each; a directory search reads every channel profile,
-//     and this halves its time.
+//   - mmap_size 0: no memory-mapped reads. With the log checkpointed off the
+//     commit path the file keeps growing, and every reader remapped it.
+//   - temp_store MEMORY: sorts and temporary tables stay off the disk.
+//   - wal_autocheckpoint 0: the store's checkpointer copies the log instead
+//     of the committing writer.
 //   - _txlock=immediate: BEGIN takes the write lock up front, so busy_timeout
 //     applies instead of a read->write upgrade failing with SQLITE_BUSY.
 //

@@ -2,6 +2,7 @@ package transcode
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"io"
 	"os"
@@ -50,8 +51,12 @@ type process struct {
 
 const stderrTailLines = 12
 
-// spawn starts ffmpeg with its pipes and the goroutines serving them.
-func (t *Transcoder) spawn() (*process, error) {
+// waitDelay bounds how long reaping a killed ffmpeg may wait for its pipes.
+const waitDelay = 2 * time.Second
+
+// spawn starts ffmpeg with its pipes and the goroutines serving them. ffmpeg
+// is killed when ctx ends, and (on Linux) when this process dies.
+func (t *Transcoder) spawn(ctx context.Context) (*process, error) {
 	p := &process{
 		t:       t,
 		in:      make(chan *media.Unit, t.queueLen),
@@ -63,7 +68,12 @@ func (t *Transcoder) spawn() (*process, error) {
 	if err != nil {
 		return nil, err
 	}
-	p.cmd = exec.Command(t.cfg.FFmpegPath, t.args...)
+	p.cmd = exec.CommandContext(ctx, t.cfg.FFmpegPath, t.args...)
+	// SIGKILL, as stop does: every output goes to pipes we stop reading, so
+	// there is nothing for a graceful exit to flush.
+	p.cmd.Cancel = func() error { return p.cmd.Process.Kill() }
+	p.cmd.WaitDelay = waitDelay
+	p.cmd.SysProcAttr = childAttr()
 	p.cmd.Stdin, p.cmd.Stderr, p.cmd.ExtraFiles = child[0], child[1], child[2:]
 	err = p.cmd.Start()
 	// Close the child's ends here so that our readers see EOF when it dies.

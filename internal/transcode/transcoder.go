@@ -285,7 +285,7 @@ func (t *Transcoder) keepGOP(u *media.Unit) bool {
 func (t *Transcoder) supervise(ctx context.Context, srcDone <-chan error) error {
 	failures := 0
 	for {
-		p, err := t.start()
+		p, err := t.start(ctx)
 		switch {
 		case err != nil:
 			// A missing or unrunnable ffmpeg may be fixed while we wait
@@ -340,8 +340,8 @@ func (t *Transcoder) idle() {
 
 // start spawns ffmpeg and makes it the current process. It returns nil, nil
 // when the source has already ended.
-func (t *Transcoder) start() (*process, error) {
-	p, err := t.spawn()
+func (t *Transcoder) start(ctx context.Context) (*process, error) {
+	p, err := t.spawn(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("transcode: start ffmpeg: %w", err)
 	}

@@ -394,8 +394,11 @@ function pct(n: number, total: number): number {
 }
 
 /** PollCard shows a poll: buttons to vote once while it is open, live counts, the result once closed. */
-export function PollCard({ poll, s, client, onError, overlay, onDismiss }: {
+export function PollCard({ poll, s, client, onError, overlay, onDismiss, onHide, testId = 'poll' }: {
   poll: Poll; s: RoomState; client: ChatClient; onError?: (e: ChatError) => void; overlay?: boolean; onDismiss?: () => void;
+  /** onHide adds a button that hides an open poll (the player's overlay, which leaves ending it to the chat panel). */
+  onHide?: () => void;
+  testId?: string;
 }) {
   const now = useNow(1000, !poll.closed);
   const mine = s.myVotes[poll.id];
@@ -404,13 +407,14 @@ export function PollCard({ poll, s, client, onError, overlay, onDismiss }: {
   const max = Math.max(...poll.counts, 0);
   const left = Math.max(0, Math.ceil((poll.closes_at - now) / 1000));
   return (
-    <section class={`poll-card${poll.closed ? ' closed' : ''}${overlay ? ' overlay' : ''}`} data-testid="poll" data-state={poll.closed ? 'closed' : 'open'} aria-labelledby={`poll-${poll.id}`}>
+    <section class={`poll-card${poll.closed ? ' closed' : ''}${overlay ? ' overlay' : ''}`} data-testid={testId} data-state={poll.closed ? 'closed' : 'open'} aria-labelledby={`${testId}-${poll.id}`}>
       <header class="poll-head">
         <span class="poll-kind">{poll.closed ? 'Poll results' : 'Poll'}</span>
         <span class="poll-meta">{poll.total} {poll.total === 1 ? 'vote' : 'votes'}{!poll.closed && <> · {left} s left</>}</span>
         {poll.closed && onDismiss && <button type="button" class="icon-btn tiny" aria-label="Hide poll results" onClick={onDismiss}><I.Close size={14} /></button>}
+        {!poll.closed && onHide && <button type="button" class="icon-btn tiny" aria-label="Hide the poll over the video" onClick={onHide}><I.Close size={14} /></button>}
       </header>
-      <h3 id={`poll-${poll.id}`} class="poll-q">{poll.question}</h3>
+      <h3 id={`${testId}-${poll.id}`} class="poll-q">{poll.question}</h3>
       <ul class="poll-options">
         {poll.options.map((o, i) => {
           const c = poll.counts[i] ?? 0;
@@ -434,7 +438,7 @@ export function PollCard({ poll, s, client, onError, overlay, onDismiss }: {
         })}
       </ul>
       {!overlay && !poll.closed && !s.signedIn && <p class="muted small">Sign in to vote.</p>}
-      {!overlay && !poll.closed && s.canModerate && (
+      {!overlay && !onHide && !poll.closed && s.canModerate && (
         <button type="button" class="btn small ghost" onClick={() => void client.command({ type: 'poll.close', poll_id: poll.id }).catch((e: ChatError) => onError?.(e))}>End poll now</button>
       )}
     </section>
@@ -621,6 +625,20 @@ export function ReactionLayer({ client }: { client: ChatClient }) {
   return (
     <div class="reaction-layer" aria-hidden="true" data-testid="reaction-layer">
       {items.map((f) => <span key={f.id} class="float-emoji" data-testid="float-emoji" style={{ left: `${f.x}%`, animationDelay: `${f.delay}ms` }}>{f.emoji}</span>)}
+    </div>
+  );
+}
+
+/** PlayerPoll shows the open poll over the video, where viewers can vote from it; it can be hidden, and goes when the poll closes. */
+export function PlayerPoll({ client }: { client: ChatClient }) {
+  const s = useRoom(client);
+  const [hidden, setHidden] = useState('');
+  const poll = currentPoll(s.polls);
+  if (!poll || poll.closed || poll.id === hidden) return null;
+  return (
+    <div class="player-poll" data-testid="player-poll" role="region" aria-label="Poll"
+      style={{ position: 'absolute', top: '12px', left: '12px', zIndex: 3, width: 'min(300px, calc(100% - 24px))', maxHeight: 'calc(100% - 24px)', overflowY: 'auto' }}>
+      <PollCard poll={poll} s={s} client={client} onHide={() => setHidden(poll.id)} testId="player-poll-card" />
     </div>
   );
 }

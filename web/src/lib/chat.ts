@@ -409,6 +409,12 @@ const LIVE_MONEY = new Set(['gift', 'tip', 'sub', 'ad.break', 'ad.end']);
 
 export interface Command { type: string; [k: string]: unknown }
 
+/** A playhead source: the program date-time (unix ms) of what the viewer sees now, or undefined when unknown. */
+export type Playhead = () => number | undefined;
+
+/** Commands the server stamps with the stream clock from the sender's playhead (`at`). */
+const STAMPED = new Set(['send', 'poll.vote', 'qa.ask', 'react']);
+
 /** ChatClient is one room connection; it lives until close(). */
 export class ChatClient {
   state: RoomState = initialState();
@@ -424,6 +430,7 @@ export class ChatClient {
   private stopped = false;
   private noticeId = 0;
   private readonly withEmotes: boolean;
+  private playhead?: Playhead;
 
   constructor(readonly slug: string, opts: { emotes?: boolean } = {}) {
     this.withEmotes = opts.emotes ?? true;
@@ -561,6 +568,18 @@ export class ChatClient {
     if (s !== this.state) this.set(s);
   }
 
+  /** setPlayhead tells the client where the viewer's video is, so messages, votes, questions and reactions land on the stream clock where they were seen. */
+  setPlayhead(fn: Playhead | undefined) {
+    this.playhead = fn;
+  }
+
+  private stamp(cmd: Command): Command {
+    if (cmd.at !== undefined || !STAMPED.has(cmd.type) || !this.playhead) return cmd;
+    let at: number | undefined;
+    try { at = this.playhead(); } catch { at = undefined; }
+    return at !== undefined && Number.isFinite(at) && at > 0 ? { ...cmd, at: Math.round(at) } : cmd;
+  }
+
   /** command sends one command with a fresh ref; it resolves on the ack and rejects on the error. */
   command(cmd: Command): Promise<Ack> {
     const ws = this.ws;
@@ -574,13 +593,13 @@ export class ChatClient {
         reject(new ChatError('timeout', 'The server did not answer; try again.'));
       }, 10_000);
       this.pending.set(ref, { resolve, reject, timer });
-      ws.send(JSON.stringify({ ...cmd, ref }));
+      ws.send(JSON.stringify({ ...this.stamp(cmd), ref }));
     });
   }
 
   /** fire sends a command whose answer nobody waits for (reactions); errors still reach state.error. */
   fire(cmd: Command) {
-    if (this.ws?.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify(cmd));
+    if (this.ws?.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify(this.stamp(cmd)));
   }
 
   vote(pollId: string, option: number): Promise<Ack> {

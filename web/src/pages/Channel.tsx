@@ -10,6 +10,23 @@ import { navigate } from '../lib/router';
 import { useSession, useToasts } from '../lib/session';
 import type { Channel, User } from '../lib/types';
 import type { ChatClient } from '../lib/chat';
+
+/**
+ * playheadOf tells the program date-time (unix ms) of what the video shows
+ * now: exact where the browser plays HLS itself (getStartDate carries the
+ * playlist's PROGRAM-DATE-TIME), else estimated from how far the playhead
+ * is behind the live edge. Undefined when the video is not playing live.
+ */
+function playheadOf(v: HTMLVideoElement | null | undefined): number | undefined {
+  if (!v || v.readyState < 2) return undefined;
+  const withDate = v as HTMLVideoElement & { getStartDate?: () => Date };
+  const start = withDate.getStartDate?.().getTime();
+  if (start !== undefined && Number.isFinite(start) && start > 0) return start + v.currentTime * 1000;
+  const s = v.seekable;
+  if (!s.length) return undefined;
+  const behind = s.end(s.length - 1) - v.currentTime;
+  return behind >= 0 && behind < 60 ? Date.now() - behind * 1000 : undefined;
+}
 import { Player } from '../components/Player';
 import { Avatar, EmptyState, ErrorState, LiveBadge, Thumb } from '../components/ui';
 import * as I from '../components/icons';
@@ -158,6 +175,14 @@ export function ChannelPage({ slug }: { slug: string }) {
   const extras = useAfterVideo(!!ch, framed || ch?.live === false);
   const room = useRoom(slug, extras);
   const money = useMoney(extras);
+  const shell = useRef<HTMLDivElement>(null);
+  // Messages, votes, questions and reactions carry the viewer's playhead.
+  useEffect(() => {
+    const c = room.client;
+    if (!c) return;
+    c.setPlayhead(() => playheadOf(shell.current?.querySelector('video')));
+    return () => c.setPlayhead(undefined);
+  }, [room.client]);
 
   const toggleTheater = () => {
     localStorage.setItem('lh-theater', theater ? '0' : '1');
@@ -177,7 +202,7 @@ export function ChannelPage({ slug }: { slug: string }) {
   return (
     <div class={theater ? 'watch theater' : 'watch'} data-live={ch ? String(ch.live) : undefined}>
       <div class="watch-main">
-        <div class="player-shell">
+        <div class="player-shell" ref={shell}>
           {!ch || ch.live ? (
             <Player src={src} theater={theater} onTheater={toggleTheater}
               label={`${ch?.display_name ?? slug} live video`}
@@ -188,6 +213,7 @@ export function ChannelPage({ slug }: { slug: string }) {
             <Offline ch={ch} />
           )}
           {room.mod && room.client && <room.mod.ReactionLayer client={room.client} />}
+          {room.mod && room.client && ch?.live && <room.mod.PlayerPoll client={room.client} />}
           {money && room.client && ch?.live && (
             <>
               <money.AlertLayer client={room.client} />

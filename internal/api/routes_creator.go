@@ -49,19 +49,18 @@ func (a *API) createChannel(w http.ResponseWriter, r *http.Request) error {
 		return errBadRequest("category", "category is required; see %s/categories", apiPrefix)
 	}
 	p := principal(r)
-	owned, err := a.cfg.Store.ChannelsOf(r.Context(), p.User.ID)
-	if err != nil {
-		return err
-	}
-	if len(owned) >= a.cfg.MaxChannelsPerUser && p.User.Role != store.RoleAdmin {
-		return &Error{Status: http.StatusConflict, Code: "conflict",
-			Message: "you have reached the limit of channels per account"}
-	}
 	profile := in.patch()
 	nc := store.NewChannel{Slug: *in.Slug, OwnerID: p.User.ID}
+	if p.User.Role != store.RoleAdmin {
+		nc.MaxOwned = a.cfg.MaxChannelsPerUser
+	}
 	nc.Profile = profile.Apply(store.Profile{})
 	ch, key, err := a.cfg.Store.CreateChannelWith(r.Context(), nc)
 	a.cfg.Accounts.ForgetUser(p.User.ID) // a viewer who creates a channel becomes a creator
+	if errors.Is(err, store.ErrTooManyChannels) {
+		return &Error{Status: http.StatusConflict, Code: "conflict",
+			Message: "you have reached the limit of channels per account"}
+	}
 	if errors.Is(err, store.ErrExists) {
 		return &Error{Status: http.StatusConflict, Code: "conflict", Field: "slug", Message: "this slug is taken; pick another"}
 	}

@@ -34,9 +34,16 @@ type Channel struct {
 type NewChannel struct {
 	Slug    string
 	OwnerID string // "" for none
+	// MaxOwned, if positive, refuses the channel with ErrTooManyChannels
+	// when its owner already has that many; the count and the insert are
+	// one transaction, so concurrent creations cannot pass it together.
+	MaxOwned int
 	// Profile defaults: DisplayName the slug, Category DefaultCategory.
 	Profile Profile
 }
+
+// ErrTooManyChannels reports an owner at NewChannel.MaxOwned.
+var ErrTooManyChannels = errors.New("the owner has the most channels allowed")
 
 // channelSelect reads channels with their profile; scanChannel matches it.
 const channelSelect = `SELECT c.id, c.slug, c.display_name, c.created_at, c.key_rotated_at,
@@ -80,6 +87,9 @@ func (s *Store) CreateChannelWith(ctx context.Context, nc NewChannel) (Channel, 
 		OwnerID: nc.OwnerID, Profile: p, UpdatedAt: now}
 	key := newStreamKey()
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		if err := s.checkOwnedLimit(ctx, tx, nc); err != nil {
+			return err
+		}
 		if _, err := tx.ExecContext(ctx,
 			`INSERT INTO channels (id, slug, display_name, stream_key_hash, created_at, key_rotated_at)
 			 VALUES ($1, $2, $3, $4, $5, $6)`,
@@ -105,6 +115,8 @@ func (s *Store) CreateChannelWith(ctx context.Context, nc NewChannel) (Channel, 
 		return nil
 	})
 	switch {
+	case errors.Is(err, ErrTooManyChannels):
+		return Channel{}, "", fmt.Errorf("create channel %q: %w", nc.Slug, err)
 	case isUniqueViolation(err):
 		return Channel{}, "", fmt.Errorf("create channel %q: %w", nc.Slug, ErrExists)
 	case isForeignKeyViolation(err):
@@ -114,6 +126,28 @@ func (s *Store) CreateChannelWith(ctx context.Context, nc NewChannel) (Channel, 
 	}
 	s.logger.Info("channel created", "channel", ch.Slug, "channel_id", ch.ID, "owner", ch.OwnerID)
 	return ch, key, nil
+}
+
+// checkOwnedLimit counts the owner's channels inside the creating
+// transaction. SQLite transactions are serialised already; PostgreSQL's are
+// by a lock on the owner's row.
+func (s *Store) checkOwnedLimit(ctx context.Context, tx *sql.Tx, nc NewChannel) error {
+	if nc.MaxOwned <= 0 || nc.OwnerID == "" {
+		return nil
+	}
+	if s.engine == enginePostgres {
+		if _, err := tx.ExecContext(ctx, `SELECT id FROM users WHERE id = $1 FOR UPDATE`, nc.OwnerID); err != nil {
+			return err
+		}
+	}
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM channel_profiles WHERE owner_id = $1`, nc.OwnerID).Scan(&n); err != nil {
+		return err
+	}
+	if n >= nc.MaxOwned {
+		return fmt.Errorf("%d channels: %w", n, ErrTooManyChannels)
+	}
+	return nil
 }
 
 func insertTags(ctx context.Context, tx *sql.Tx, channelID string, tags []string) error {

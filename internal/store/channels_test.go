@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -372,6 +373,42 @@ func TestStoreNeverLogsStreamKeys(t *testing.T) {
 					t.Errorf("logs contain a stream key or its hash:\n%s", out)
 				}
 			}
+		}
+	})
+}
+
+func TestConcurrentChannelCreationsCannotPassTheOwnersLimitTogether(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, s *Store) {
+		ctx := t.Context()
+		u, err := s.CreateUser(ctx, NewUser{Email: "racer@example.com", DisplayName: "Racer", PasswordHash: "h"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		const limit, tries = 3, 12
+		errs := make(chan error, tries)
+		var wg sync.WaitGroup
+		for i := range tries {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, _, err := s.CreateChannelWith(ctx, NewChannel{Slug: fmt.Sprintf("race-%02d", i), OwnerID: u.ID, MaxOwned: limit})
+				errs <- err
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		made := 0
+		for err := range errs {
+			switch {
+			case err == nil:
+				made++
+			case !errors.Is(err, ErrTooManyChannels):
+				t.Errorf("create: %v", err)
+			}
+		}
+		owned, _ := s.ChannelsOf(ctx, u.ID)
+		if made != limit || len(owned) != limit {
+			t.Errorf("%d creations succeeded, %d channels owned; want the limit %d", made, len(owned), limit)
 		}
 	})
 }

@@ -203,11 +203,11 @@ func (r *room) send(ctx context.Context, c *client, cmd Command) error {
 	if err := r.checkSubscriberEmotes(ctx, c, text); err != nil {
 		return err
 	}
-	if held, err := r.checkTerms(ctx, c, cmd.Ref, text, mod); err != nil || held {
-		return err
-	}
 	ev, err := r.message(ctx, c, cmd, text)
 	if err != nil {
+		return err
+	}
+	if held, err := r.checkTerms(ctx, c, cmd.Ref, ev, mod); err != nil || held {
 		return err
 	}
 	seq, err := r.append(ctx, ev, c.user.ID)
@@ -304,9 +304,11 @@ func (r *room) rules(ctx context.Context, c *client, set Settings, text string) 
 	return nil
 }
 
-// checkTerms applies the channel's and the server's blocked terms. A term
-// with action hold stores the message for review and tells moderators.
-func (r *room) checkTerms(ctx context.Context, c *client, ref, text string, mod bool) (held bool, err error) {
+// checkTerms applies the channel's and the server's blocked terms to the
+// message ev. A term with action hold stores the message (its reply and
+// mentions too) for review and tells moderators.
+func (r *room) checkTerms(ctx context.Context, c *client, ref string, ev Event, mod bool) (held bool, err error) {
+	text := ev.Text
 	terms, err := r.blockedTerms(ctx)
 	if err != nil {
 		return false, err
@@ -325,7 +327,7 @@ func (r *room) checkTerms(ctx context.Context, c *client, ref, text string, mod 
 		if mod {
 			continue
 		}
-		payload := transient(Event{Kind: KindChat, User: &User{ID: c.user.ID, Name: c.user.Name, Badges: c.badges()}, Text: text})
+		payload := transient(ev)
 		id, err := r.hub.cfg.Store.HoldMessage(ctx, store.HeldMessage{ChannelID: r.ch.ID, UserID: c.user.ID, Payload: string(payload), Term: t.Term})
 		if err != nil {
 			return false, err

@@ -114,6 +114,7 @@ func (r *room) moderateAs(ctx context.Context, a Actor, cmd Command) (int64, err
 			return 0, fmt.Errorf("held message %s: %w", h.ID, err)
 		}
 		ev.Kind, ev.User, ev.Text, ev.ID, ev.Actor = KindChat, held.User, held.Text, store.NewID("msg"), ""
+		ev.ReplyTo, ev.Mentions = held.ReplyTo, held.Mentions
 	case "mod.add", "mod.remove":
 		added := cmd.Type == "mod.add"
 		var err error

@@ -1,6 +1,7 @@
 package realtime
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/livehouse/livehouse/internal/store"
@@ -47,4 +48,25 @@ func TestBlockedTermsSeeThroughInvisibleCharacters(t *testing.T) {
 		t.Error("a tip message hid a blocked term behind a zero-width space")
 	}
 	v.say("a good word 👨\u200d👩\u200d👧") // joiners in emoji stay, and pass
+}
+
+func TestAReleasedMessageKeepsItsReplyAndMentions(t *testing.T) {
+	r := newRig(t, nil)
+	if err := r.st.SetBlockedTerm(t.Context(), store.BlockedTerm{ChannelID: r.ch.ID, Term: "spoiler", Action: store.TermHold}); err != nil {
+		t.Fatal(err)
+	}
+	owner := r.dial("owner", 0)
+	owner.welcome()
+	v := r.dial("viewer", 0)
+	v.welcome()
+	first := owner.say("who saw the ending?")
+	if rep := v.reply(v.send(map[string]any{"type": "send", "text": "@owner spoiler: it was a dream", "reply_to": first})); rep["code"] != "held" {
+		t.Fatalf("held reply = %v", rep)
+	}
+	held := owner.next("held notice", isType(KindHeld))
+	owner.reply(owner.send(map[string]any{"type": "held.release", "id": held["id"]}))
+	m := v.next("released message", chatWith("@owner spoiler: it was a dream"))
+	if seqOf(map[string]any{"seq": m["reply_to"]}) != first || fmt.Sprint(m["mentions"]) != "[owner]" {
+		t.Errorf("released message = %v, want reply_to %d and mentions [owner]", m, first)
+	}
 }

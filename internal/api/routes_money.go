@@ -28,7 +28,7 @@ type MoneyStore interface {
 	SetGiftActive(ctx ctxT, id string, active bool) error
 	OrderByID(ctx ctxT, id string) (store.Order, error)
 	Orders(ctx ctxT, status, userID string, limit int) ([]store.Order, error)
-	Txns(ctx ctxT, f store.TxnFilter) ([]store.Txn, error)
+	Txns(ctx ctxT, f store.TxnFilter) ([]store.Txn, string, error)
 	LedgerAccounts(ctx ctxT, kind string, limit int) ([]store.LedgerAccount, error)
 	VerifyLedger(ctx ctxT) ([]store.Breach, error)
 	LedgerCounts(ctx ctxT) (store.LedgerStats, error)
@@ -185,12 +185,8 @@ func (a *API) walletTxns(w http.ResponseWriter, r *http.Request) error {
 	if err := a.moneyReady(); err != nil {
 		return err
 	}
-	before, err := beforeParam(r)
-	if err != nil {
-		return err
-	}
 	acct := money.WalletAccountID(principal(r).User.ID)
-	ts, err := a.cfg.MoneyStore.Txns(r.Context(), store.TxnFilter{AccountID: acct, Before: before, Limit: 50})
+	ts, next, err := a.cfg.MoneyStore.Txns(r.Context(), store.TxnFilter{AccountID: acct, After: r.URL.Query().Get("cursor"), Limit: 50})
 	if err != nil {
 		return err
 	}
@@ -213,24 +209,8 @@ func (a *API) walletTxns(w http.ResponseWriter, r *http.Request) error {
 		}
 		out = append(out, v)
 	}
-	next := ""
-	if len(ts) == 50 {
-		next = ts[len(ts)-1].CreatedAt.Format(time.RFC3339Nano)
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"items": out, "next": next})
+	writeJSON(w, http.StatusOK, page[TxnView]{Items: out, NextCursor: next})
 	return nil
-}
-
-func beforeParam(r *http.Request) (time.Time, error) {
-	b := r.URL.Query().Get("before")
-	if b == "" {
-		return time.Time{}, nil
-	}
-	t, err := time.Parse(time.RFC3339Nano, b)
-	if err != nil {
-		return time.Time{}, errBadRequest("before", "before must be an RFC 3339 time, as given in next")
-	}
-	return t, nil
 }
 
 // OrderView is a coin purchase.
@@ -1329,12 +1309,8 @@ func (a *API) adminLedger(w http.ResponseWriter, r *http.Request) error {
 	if err := a.moneyReady(); err != nil {
 		return err
 	}
-	before, err := beforeParam(r)
-	if err != nil {
-		return err
-	}
 	q := r.URL.Query()
-	ts, err := a.cfg.MoneyStore.Txns(r.Context(), store.TxnFilter{AccountID: q.Get("account"), Kind: q.Get("kind"), Before: before, Limit: 100})
+	ts, next, err := a.cfg.MoneyStore.Txns(r.Context(), store.TxnFilter{AccountID: q.Get("account"), Kind: q.Get("kind"), After: q.Get("cursor"), Limit: 100})
 	if err != nil {
 		return err
 	}
@@ -1356,11 +1332,7 @@ func (a *API) adminLedger(w http.ResponseWriter, r *http.Request) error {
 		}
 		out[i] = v
 	}
-	next := ""
-	if len(ts) == 100 {
-		next = ts[len(ts)-1].CreatedAt.Format(time.RFC3339Nano)
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"items": out, "next": next})
+	writeJSON(w, http.StatusOK, page[tv]{Items: out, NextCursor: next})
 	return nil
 }
 

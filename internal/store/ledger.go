@@ -619,49 +619,60 @@ type TxnFilter struct {
 	UserID    string
 	ChannelID string
 	AccountID string // transactions touching this account
-	Before    time.Time
-	Limit     int
+	// After is the cursor of the page before ("" for the first page), as
+	// Txns returned it.
+	After string
+	Limit int
 }
 
-// Txns lists transactions newest first, with entries.
-func (s *Store) Txns(ctx context.Context, f TxnFilter) ([]Txn, error) {
+// Txns lists transactions newest first (by time, then id), with entries,
+// and the cursor of the next page ("" after the last). Many transactions
+// share a millisecond, so a page ends at a (time, id) pair, not a time.
+func (s *Store) Txns(ctx context.Context, f TxnFilter) ([]Txn, string, error) {
 	if f.Limit <= 0 || f.Limit > 500 {
 		f.Limit = 100
 	}
-	before := int64(1<<63 - 1)
-	if !f.Before.IsZero() {
-		before = toMillis(f.Before)
+	after := timeCursor{T: int64(1<<63 - 1)}
+	if f.After != "" {
+		if err := decodeCursor(f.After, &after); err != nil {
+			return nil, "", err
+		}
 	}
-	q := `SELECT ` + txnColumns + ` FROM ledger_txns t WHERE created_at < $1
+	q := `SELECT ` + txnColumns + ` FROM ledger_txns t WHERE (created_at < $1 OR (created_at = $1 AND id < $7))
 		AND ($2 = '' OR kind = $2) AND ($3 = '' OR user_id = $3) AND ($4 = '' OR channel_id = $4)
 		AND ($5 = '' OR EXISTS (SELECT 1 FROM ledger_entries e WHERE e.txn_id = t.id AND e.account_id = $5))
 		ORDER BY created_at DESC, id DESC LIMIT $6`
-	rows, err := s.db.QueryContext(ctx, q, before, f.Kind, f.UserID, f.ChannelID, f.AccountID, f.Limit)
+	rows, err := s.db.QueryContext(ctx, q, after.T, f.Kind, f.UserID, f.ChannelID, f.AccountID, f.Limit, after.ID)
 	if err != nil {
-		return nil, fmt.Errorf("list transactions: %w", err)
+		return nil, "", fmt.Errorf("list transactions: %w", err)
 	}
 	var ids []string
+	var last Txn
 	for rows.Next() {
 		t, err := scanTxn(rows)
 		if err != nil {
 			rows.Close()
-			return nil, fmt.Errorf("list transactions: %w", err)
+			return nil, "", fmt.Errorf("list transactions: %w", err)
 		}
-		ids = append(ids, t.ID)
+		ids, last = append(ids, t.ID), t
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list transactions: %w", err)
+		return nil, "", fmt.Errorf("list transactions: %w", err)
 	}
 	out := make([]Txn, 0, len(ids))
 	for _, id := range ids {
 		t, err := s.txnByID(ctx, s.db, id)
 		if err != nil {
-			return nil, err
+			return nil, "", err
 		}
 		out = append(out, t)
 	}
-	return out, nil
+	next := ""
+	if len(ids) == f.Limit {
+		next = encodeCursor(timeCursor{T: toMillis(last.CreatedAt), ID: last.ID})
+	}
+	return out, next, nil
 }
 
 // LedgerAccounts lists accounts of a kind ("" all), largest balance first.

@@ -70,18 +70,19 @@ export function items<T>(data: unknown): T[] {
   return Array.isArray(d?.items) ? (d.items as T[]) : [];
 }
 
+/** Paged is one page of a list answer {items, next_cursor}; next is "" after the last page. */
 export interface Paged<T> { items: T[]; next: string }
 
 function paged<T>(data: unknown): Paged<T> {
-  const d = (data ?? {}) as { next?: string; next_cursor?: string };
-  return { items: items<T>(data), next: String(d.next ?? d.next_cursor ?? '') };
+  const d = (data ?? {}) as { next_cursor?: string };
+  return { items: items<T>(data), next: String(d.next_cursor ?? '') };
 }
 
 // Wallet and coins
 export const coinPacks = async () => items<CoinPack>(await api.get('/coin-packs'));
 export const providers = async () => ((await api.get<{ providers?: PaymentProvider[] }>('/payments/providers')).providers ?? []);
 export const myWallet = () => api.get<Wallet>('/me/wallet');
-export const walletTxns = async (before?: string) => paged<WalletTxn>(await api.get('/me/wallet/transactions', { before }));
+export const walletTxns = async (cursor?: string) => paged<WalletTxn>(await api.get('/me/wallet/transactions', { cursor }));
 export const order = (id: string) => api.get<Order>(`/payments/orders/${enc(id)}`);
 export const buy = (a: Action, body: { pack_id: string; provider: string; card?: string }) => a.run<Order>('POST', '/payments/orders', body);
 export const confirmOrder = (a: Action, id: string, code: string) => a.run<Order>('POST', `/payments/orders/${enc(id)}/confirm`, { code });

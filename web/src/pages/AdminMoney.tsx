@@ -495,7 +495,7 @@ function Transactions() {
   const loadMore = async () => {
     setErr('');
     try {
-      const page: Paged<LedgerTxn> = await admin.ledger({ ...q, before: next });
+      const page: Paged<LedgerTxn> = await admin.ledger({ ...q, cursor: next });
       setMore((m) => [...m, ...page.items]);
       setNext(page.next);
     } catch (e) {

@@ -98,17 +98,20 @@ function Tokens() {
   const [name, setName] = useState('');
   const [fresh, setFresh] = useState<{ name: string; token: string } | null>(null);
   const [busy, setBusy] = useState(false);
+  const [nameError, setNameError] = useState('');
   const create = async (e: Event) => {
     e.preventDefault();
     if (!name.trim()) return;
     setBusy(true);
+    setNameError('');
     try {
       const t = await api.createToken(name.trim());
       setFresh({ name: t.name, token: t.token });
       setName('');
       list.reload();
     } catch (e) {
-      push({ kind: 'error', title: 'The token was not created', body: errorText(e) });
+      if (e instanceof ApiError && e.field === 'name') setNameError(e.message);
+      else push({ kind: 'error', title: 'The token was not created', body: errorText(e) });
     } finally {
       setBusy(false);
     }
@@ -128,9 +131,12 @@ function Tokens() {
       <p class="muted">For scripts and automation: send <code>Authorization: Bearer &lt;token&gt;</code>. A token acts as you.</p>
       <form class="toolbar" onSubmit={create}>
         <label class="sr-only" for="tok-name">Token name</label>
-        <input id="tok-name" placeholder="Name, e.g. “OBS script”" maxLength={60} value={name} onInput={(e) => setName((e.currentTarget as HTMLInputElement).value)} />
+        <input id="tok-name" placeholder="Name, e.g. “OBS script”" maxLength={50} value={name}
+          aria-invalid={nameError ? 'true' : undefined} aria-describedby={nameError ? 'tok-name-error' : undefined}
+          onInput={(e) => { setName((e.currentTarget as HTMLInputElement).value); setNameError(''); }} />
         <button class="btn primary" type="submit" disabled={busy || !name.trim()}>Create token</button>
       </form>
+      {nameError && <p class="field-error" id="tok-name-error" role="alert">{nameError}</p>}
       {fresh && (
         <>
           <CopyField id="new-token" label={`New token “${fresh.name}”`} value={fresh.token} />

@@ -756,6 +756,8 @@ func (r *room) loop() {
 	defer react.Stop()
 	tally := time.NewTicker(250 * time.Millisecond)
 	defer tally.Stop()
+	sweep := time.NewTicker(sweepEvery)
+	defer sweep.Stop()
 	var gapC <-chan time.Time
 	if cfg.GapCheck > 0 {
 		gaps := time.NewTicker(cfg.GapCheck)
@@ -773,6 +775,35 @@ func (r *room) loop() {
 			r.tickPolls()
 		case <-gapC:
 			r.checkGap()
+		case now := <-sweep.C:
+			r.sweep(now)
+		}
+	}
+}
+
+// sweepEvery is how often a room forgets what it no longer needs;
+// maxBanCache bounds the accounts it remembers as not banned.
+const (
+	sweepEvery  = time.Minute
+	maxBanCache = 10_000
+)
+
+// sweep forgets slow-mode marks older than the slow-mode window, lapsed
+// timeouts and, once the cache is big, accounts known not to be banned
+// (read from the store again on their next message).
+func (r *room) sweep(now time.Time) {
+	slow := time.Duration(r.currentSettings().SlowSeconds) * time.Second
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for k, t := range r.lastSent {
+		if now.Sub(t) >= slow {
+			delete(r.lastSent, k)
+		}
+	}
+	big := len(r.bans) > maxBanCache
+	for id, b := range r.bans {
+		if b == nil && big || b != nil && !b.Active(now) {
+			delete(r.bans, id)
 		}
 	}
 }

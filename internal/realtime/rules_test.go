@@ -3,6 +3,7 @@ package realtime
 import (
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/livehouse/livehouse/internal/store"
 )
@@ -68,5 +69,34 @@ func TestAReleasedMessageKeepsItsReplyAndMentions(t *testing.T) {
 	m := v.next("released message", chatWith("@owner spoiler: it was a dream"))
 	if seqOf(map[string]any{"seq": m["reply_to"]}) != first || fmt.Sprint(m["mentions"]) != "[owner]" {
 		t.Errorf("released message = %v, want reply_to %d and mentions [owner]", m, first)
+	}
+}
+
+func TestTheRoomForgetsSlowModeMarksAndLapsedBans(t *testing.T) {
+	r := newRig(t, nil)
+	v := r.dial("viewer", 0)
+	v.welcome()
+	var rm *room
+	r.hub.mu.Lock()
+	rm = r.hub.rooms[r.ch.ID]
+	r.hub.mu.Unlock()
+	now := time.Now()
+	rm.mu.Lock()
+	rm.lastSent["u:old"], rm.lastSent["u:new"] = now.Add(-time.Hour), now
+	rm.bans["lapsed"] = &store.Ban{UserID: "lapsed", Until: now.Add(-time.Second)}
+	rm.bans["banned"] = &store.Ban{UserID: "banned"}
+	rm.bans["clean"] = nil
+	rm.mu.Unlock()
+	rm.stateMu.Lock()
+	rm.settings.SlowSeconds = 60
+	rm.stateMu.Unlock()
+	rm.sweep(now)
+	rm.mu.Lock()
+	defer rm.mu.Unlock()
+	if _, ok := rm.lastSent["u:old"]; ok || len(rm.lastSent) != 1 {
+		t.Errorf("slow-mode marks after a sweep = %v", rm.lastSent)
+	}
+	if _, ok := rm.bans["lapsed"]; ok || rm.bans["banned"] == nil {
+		t.Errorf("bans after a sweep = %v", rm.bans)
 	}
 }

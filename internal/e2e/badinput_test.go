@@ -13,8 +13,8 @@ import (
 )
 
 // Each bad publisher is refused or closed with a clear log line while a good
-// stream keeps playing, and leaves nothing behind (startRig checks goroutines
-// and child processes at cleanup).
+// stream keeps playing, and leaves nothing behind: after each case the
+// goroutines, child processes and open files are back to what they were.
 func TestBadPublishersAreRefusedWhileTheLiveStreamContinues(t *testing.T) {
 	r := startRig(t, livetest.Options{
 		Ladder:      onlySource(),
@@ -63,7 +63,7 @@ func TestBadPublishersAreRefusedWhileTheLiveStreamContinues(t *testing.T) {
 			if _, err := c.Read(make([]byte, 1)); err == nil {
 				t.Error("the server kept a garbage connection open")
 			}
-		}, "handshake"},
+		}, "first byte 0x42 is not rtmp version 3"},
 		{"HTTP request on the RTMP port", func(t *testing.T) {
 			c, err := net.Dial("tcp", rtmpAddr)
 			if err != nil {
@@ -77,7 +77,7 @@ func TestBadPublishersAreRefusedWhileTheLiveStreamContinues(t *testing.T) {
 					break
 				}
 			}
-		}, "handshake"},
+		}, "received an http request on the rtmp port"},
 		{"stalled publisher", func(t *testing.T) {
 			p := r.publishTo(livetest.Source{Width: 320, Height: 240}, r.srv.RTMP+"/"+stallKey)
 			waitFor(t, 10*time.Second, "the stall channel to go live", func() bool {
@@ -98,10 +98,13 @@ func TestBadPublishersAreRefusedWhileTheLiveStreamContinues(t *testing.T) {
 		}, "stalled"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			baseline := snapshotResources()
+			logStart := len(r.log.String())
 			tc.run(t)
 			waitFor(t, 8*time.Second, "log line "+tc.wantLog, func() bool {
-				return strings.Contains(strings.ToLower(r.log.String()), tc.wantLog)
+				return strings.Contains(strings.ToLower(r.log.String()[logStart:]), tc.wantLog)
 			})
+			expectBaseline(t, baseline)
 			// The good stream is still live and advancing.
 			_, _, before := r.get(base + "index.m3u8")
 			time.Sleep(400 * time.Millisecond)

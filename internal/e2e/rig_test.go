@@ -124,6 +124,67 @@ func expectNoLeaks(t *testing.T, base int) {
 	}
 }
 
+// resources is what a test could leak: goroutines, child processes and
+// open files of this process.
+type resources struct {
+	goroutines int
+	children   []string
+	files      []string
+}
+
+// snapshotResources takes the resources in use now. Idle HTTP client
+// connections are closed first, and memory files (media segments, which
+// come and go with the playlist window) are not counted.
+func snapshotResources() resources {
+	http.DefaultClient.CloseIdleConnections()
+	res := resources{goroutines: runtime.NumGoroutine(), children: childProcesses()}
+	fds, _ := os.ReadDir("/proc/self/fd")
+	for _, fd := range fds {
+		target, err := os.Readlink(filepath.Join("/proc/self/fd", fd.Name()))
+		if err != nil || strings.HasPrefix(target, "/memfd:") || strings.HasPrefix(target, "memfd:") {
+			continue
+		}
+		res.files = append(res.files, fd.Name()+" -> "+target)
+	}
+	return res
+}
+
+// expectBaseline waits until no more goroutines, child processes or open
+// files are in use than in base, and reports what is left over.
+func expectBaseline(t *testing.T, base resources) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		now := snapshotResources()
+		extraKids, extraFiles := missing(base.children, now.children), missing(base.files, now.files)
+		// The ReadDir above holds a descriptor of its own: one extra is fine.
+		if now.goroutines <= base.goroutines+2 && len(extraKids) == 0 && len(extraFiles) <= 1 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Errorf("leak: %d goroutines (baseline %d), new child processes %v, new open files %v",
+				now.goroutines, base.goroutines, extraKids, extraFiles)
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// missing returns the elements of now that base lacks.
+func missing(base, now []string) []string {
+	seen := map[string]bool{}
+	for _, x := range base {
+		seen[x] = true
+	}
+	var out []string
+	for _, x := range now {
+		if !seen[x] {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
 // childProcesses lists the live (non-zombie) children of this process.
 func childProcesses() []string {
 	self := strconv.Itoa(os.Getpid())

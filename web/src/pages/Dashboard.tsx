@@ -726,7 +726,7 @@ function Polls({ client }: { client: ChatClient }) {
           {options.map((o, i) => (
             <div class="poll-opt-row" key={i}>
               <Field label={`Option ${i + 1}`} id={`poll-opt-${i}`}>
-                <input id={`poll-opt-${i}`} value={o} maxLength={100} onInput={(e) => setOption(i, (e.currentTarget as HTMLInputElement).value)} />
+                <input id={`poll-opt-${i}`} value={o} maxLength={80} onInput={(e) => setOption(i, (e.currentTarget as HTMLInputElement).value)} />
               </Field>
               {options.length > 2 && (
                 <button type="button" class="icon-btn" aria-label={`Remove option ${i + 1}`} onClick={() => setOptions(options.filter((_, j) => j !== i))}><I.Close size={16} /></button>

@@ -123,7 +123,11 @@ type Config struct {
 	// before its next message reads it again (default 1 min): a
 	// subscription that lapses mid-connection loses its perks within it.
 	SubscriberCheck time.Duration
-	Logger          *slog.Logger
+	// MaxSocketsPerClient bounds the sockets one client key (Member.IP: an
+	// address, or an IPv6 /64) may hold open on this node at once; more are
+	// closed with 1008 and the reason. 0 means no bound.
+	MaxSocketsPerClient int
+	Logger              *slog.Logger
 }
 
 // Hub owns the rooms of one node. It is safe for concurrent use.
@@ -136,6 +140,7 @@ type Hub struct {
 
 	mu         sync.Mutex
 	rooms      map[string]*room
+	sockets    map[string]int // open sockets per client key, with MaxSocketsPerClient
 	unsubTerms func()
 	unsubCtl   func()
 
@@ -204,7 +209,7 @@ func New(cfg Config) (*Hub, error) {
 		cfg.GapCheck = time.Second
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	h := &Hub{cfg: cfg, log: cfg.Logger, ctx: ctx, cancel: cancel, rooms: map[string]*room{}}
+	h := &Hub{cfg: cfg, log: cfg.Logger, ctx: ctx, cancel: cancel, rooms: map[string]*room{}, sockets: map[string]int{}}
 	unsub, err := cfg.Bus.Subscribe(termsSubject, h.onTermsChanged)
 	if err != nil {
 		cancel()
@@ -390,10 +395,29 @@ func (h *Hub) Attach(conn *websocket.Conn, ch Channel, m Member, since int64) {
 		conn.Close(websocket.StatusGoingAway, "server shutting down")
 		return
 	}
+	key, limit := m.IP, h.cfg.MaxSocketsPerClient
+	counted := limit > 0 && key != ""
+	if counted && h.sockets[key] >= limit {
+		h.mu.Unlock()
+		conn.Close(websocket.StatusPolicyViolation, "too many chat connections from your network; close some first")
+		return
+	}
+	if counted {
+		h.sockets[key]++
+	}
 	h.wg.Add(1)
 	h.mu.Unlock()
 	go func() {
 		defer h.wg.Done()
+		if counted {
+			defer func() {
+				h.mu.Lock()
+				if h.sockets[key]--; h.sockets[key] <= 0 {
+					delete(h.sockets, key)
+				}
+				h.mu.Unlock()
+			}()
+		}
 		if err := h.Serve(h.ctx, conn, ch, m, since); err != nil {
 			h.log.Warn("realtime: connection ended with an error", "room", ch.Slug, "err", err)
 		}

@@ -76,3 +76,17 @@ func TestVotesAreInTheBroadcastReplayOnTheStreamClock(t *testing.T) {
 		t.Errorf("the replay counts %d votes, want 3: %+v", total, evs)
 	}
 }
+
+func TestReactionsLandOnTheStreamClockWhereTheyWereSeen(t *testing.T) {
+	start := time.Now().Add(-time.Minute)
+	r := newRig(t, func(c *Config) { c.Clock = fixedClock{id: "bc1", start: start} })
+	fan := r.dial("fan", 0)
+	fan.welcome()
+	for i := 0; i < 3; i++ {
+		fan.send(map[string]any{"type": "react", "emoji": "🔥", "at": time.Now().Add(-10 * time.Second).UnixMilli()})
+	}
+	e := fan.next("reactions", isType(KindReactions))
+	if media := e["media_ms"].(float64); media < 48_000 || media > 51_500 {
+		t.Errorf("reactions media_ms = %v, want the tappers' playhead (about 50000), not the live edge", media)
+	}
+}

@@ -494,14 +494,20 @@ func (r *room) react(ctx context.Context, c *client, cmd Command) error {
 	if err := r.banned(ctx, c); err != nil {
 		return err
 	}
+	now := time.Now().UnixMilli()
 	r.mu.Lock()
 	r.reactions[cmd.Emoji]++
+	if cmd.At > 0 && cmd.At <= now+1000 && cmd.At >= now-60_000 { // as stamp believes a playhead
+		r.reactLag[0] += max(0, now-cmd.At)
+		r.reactLag[1]++
+	}
 	r.mu.Unlock()
 	return nil
 }
 
 // flushReactions sends this node's reaction counts of the last window as
-// one event: a 10,000-viewer room costs one event per window, not one per tap.
+// one event: a 10,000-viewer room costs one event per window, not one per
+// tap. It is stamped on the stream clock at the tappers' mean playhead.
 func (r *room) flushReactions() {
 	r.mu.Lock()
 	if len(r.reactions) == 0 {
@@ -510,10 +516,16 @@ func (r *room) flushReactions() {
 	}
 	counts := r.reactions
 	r.reactions = map[string]int64{}
+	lag := r.reactLag
+	r.reactLag = [2]int64{}
 	r.mu.Unlock()
 	ctx, cancel := context.WithTimeout(r.ctx, 5*time.Second)
 	defer cancel()
-	wall, media, bid := r.stamp(ctx, 0)
+	at := int64(0) // the live edge, unless the tappers' players said where they were
+	if lag[1] > 0 {
+		at = time.Now().UnixMilli() - lag[0]/lag[1]
+	}
+	wall, media, bid := r.stamp(ctx, at)
 	if _, err := r.append(ctx, Event{Kind: KindReactions, At: wall, MediaMS: media, BroadcastID: bid, Counts: counts}, ""); err != nil && r.ctx.Err() == nil {
 		r.hub.log.Warn("realtime: reactions not stored", "room", r.ch.Slug, "err", err)
 	}

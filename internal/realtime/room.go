@@ -84,6 +84,7 @@ type room struct {
 	flushTimer *time.Timer
 	flushAt    time.Time // when flushTimer fires
 	reactions  map[string]int64
+	reactLag   [2]int64               // the window's taps with a playhead: their total lag behind the wall clock (ms), and count
 	voteAgg    map[string]*voteWindow // poll id: votes counted since the last poll.votes event
 	list       []*client              // a snapshot of clients for fan-out
 	listDirty  bool

@@ -98,6 +98,7 @@ type Store interface {
 	TierPrices(ctx context.Context, channelID string) ([3]int64, error)
 	SubscriptionOf(ctx context.Context, channelID, userID string) (store.Subscription, error)
 	SetRenews(ctx context.Context, channelID, userID string, renews bool) (store.Subscription, error)
+	ResumeRenewal(ctx context.Context, channelID, userID string, key *store.Idempotency, result string) (store.Subscription, error)
 	DueSubscriptions(ctx context.Context, now time.Time, limit int) ([]store.Subscription, error)
 	ExpireSubscriptions(ctx context.Context, subs []store.Subscription) error
 	IsSubscriber(ctx context.Context, channelID, userID string) (bool, error)

@@ -90,12 +90,12 @@ func (s *Service) Subscribe(ctx context.Context, req SubRequest) (SubResult, err
 			return SubResult{}, refuse("already_subscribed", "your subscription is a gift that lasts until %s and does not renew; subscribe yourself once it ends",
 				cur.PeriodEnd.Format("2 Jan 2006"))
 		}
-		sub, err := s.cfg.Store.SetRenews(ctx, req.Channel.ID, subscriber.ID, true)
-		if err != nil {
-			return SubResult{}, err
+		if req.Tier != cur.Tier {
+			return SubResult{}, &store.FieldError{Field: "tier", Problem: fmt.Sprintf(
+				"your cancelled subscription is tier %d until %s: resume it at tier %d; another tier takes a new subscription once it ends",
+				cur.Tier, cur.PeriodEnd.Format("2 Jan 2006"), cur.Tier)}
 		}
-		bal, err := s.cfg.Store.Balance(ctx, wallet.ID)
-		return SubResult{Subscription: sub, Balance: bal}, err
+		return s.resume(ctx, req, subscriber.ID, key, cur)
 	}
 	sub := store.Subscription{ID: store.NewID("sub"), ChannelID: req.Channel.ID, UserID: subscriber.ID, PayerID: req.From.User.ID,
 		Tier: req.Tier, Price: price, Status: store.SubActive, Renews: !gift, PeriodEnd: subPeriod(now), Months: 1}
@@ -142,6 +142,32 @@ func (s *Service) Subscribe(ctx context.Context, req SubRequest) (SubResult, err
 		return SubResult{Subscription: got, Balance: bal, Replayed: true}, nil
 	}
 	return SubResult{Subscription: got, Balance: bal}, nil
+}
+
+// resume turns a cancelled subscription's renewal back on, moving no
+// money; the key and the answer are stored with it, so a repeat of the
+// request (which finds it renewing) answers the same.
+func (s *Service) resume(ctx context.Context, req SubRequest, subscriberID string, key *store.Idempotency, cur store.Subscription) (SubResult, error) {
+	bal, err := s.cfg.Store.Balance(ctx, walletAccount(req.From.User.ID).ID)
+	if err != nil {
+		return SubResult{}, err
+	}
+	sub, err := s.cfg.Store.ResumeRenewal(ctx, req.Channel.ID, subscriberID, key, strconv.FormatInt(bal, 10))
+	if errors.Is(err, store.ErrStateChanged) {
+		if key != nil { // a concurrent twin of this request won
+			if now, err := s.cfg.Store.SubscriptionOf(ctx, req.Channel.ID, subscriberID); err == nil {
+				cur = now
+			}
+			if res, err := s.replaySub(ctx, key, cur); err == nil || !errors.Is(err, errNotReplay) {
+				return res, err
+			}
+		}
+		return SubResult{}, refuse("already_subscribed", "you subscribe already; it renews on %s", cur.PeriodEnd.Format("2 Jan 2006"))
+	}
+	if err != nil {
+		return SubResult{}, err
+	}
+	return SubResult{Subscription: sub, Balance: bal}, nil
 }
 
 // replaySub answers a repeated subscribe request with its first result;

@@ -2,6 +2,7 @@ package money_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"testing"
 	"time"
@@ -191,6 +192,52 @@ func TestRenewalsSkipSuspendedChannelsAndPayersWhoOweCoins(t *testing.T) {
 			if got := w.wallet(t, u); got != before[u.ID] {
 				t.Errorf("%s was charged a renewal: wallet %d → %d", u.DisplayName, before[u.ID], got)
 			}
+		}
+		if bs, err := st.VerifyLedger(ctx); err != nil || len(bs) != 0 {
+			t.Errorf("ledger verify: %v, %v", bs, err)
+		}
+	})
+}
+
+// Resuming a cancelled subscription keeps its tier, and the request is
+// idempotent: repeated with its key it answers the first result, and a
+// new key finds the subscription renewing already.
+func TestResumingASubscriptionKeepsItsTierAndRepeatsByKey(t *testing.T) {
+	engines(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		w := newSubWorld(t, st)
+		fan := w.fan(t, "fan", 2000)
+		from := money.Spender{User: fan}
+		if _, err := w.svc.Subscribe(ctx, money.SubRequest{From: from, Channel: w.ch, Tier: 1, IdemKey: "sub-first"}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.svc.Cancel(ctx, w.ch.ID, fan.ID); err != nil {
+			t.Fatal(err)
+		}
+		_, err := w.svc.Subscribe(ctx, money.SubRequest{From: from, Channel: w.ch, Tier: 2, IdemKey: "resume-tier-2"})
+		var fe *store.FieldError
+		if !errors.As(err, &fe) || fe.Field != "tier" {
+			t.Fatalf("resuming a tier 1 subscription at tier 2: %v, want a tier field error", err)
+		}
+		if sub, _ := st.SubscriptionOf(ctx, w.ch.ID, fan.ID); sub.Renews || sub.Tier != 1 {
+			t.Fatalf("after the refused resume: %+v", sub)
+		}
+		first, err := w.svc.Subscribe(ctx, money.SubRequest{From: from, Channel: w.ch, Tier: 1, IdemKey: "resume-1"})
+		if err != nil || first.Replayed || !first.Subscription.Renews || first.Balance != 2000-499 {
+			t.Fatalf("resume = %+v, %v", first, err)
+		}
+		again, err := w.svc.Subscribe(ctx, money.SubRequest{From: from, Channel: w.ch, Tier: 1, IdemKey: "resume-1"})
+		if err != nil || !again.Replayed || again.Balance != first.Balance || !again.Subscription.Renews {
+			t.Errorf("the resume repeated with its key = %+v, %v; want the first answer, replayed", again, err)
+		}
+		if _, err := w.svc.Subscribe(ctx, money.SubRequest{From: from, Channel: w.ch, Tier: 2, IdemKey: "resume-1"}); !errors.Is(err, store.ErrIdempotencyConflict) {
+			t.Errorf("the key reused for another tier: %v, want an idempotency conflict", err)
+		}
+		if _, err := w.svc.Subscribe(ctx, money.SubRequest{From: from, Channel: w.ch, Tier: 1, IdemKey: "resume-2"}); refusalCode(err) != "already_subscribed" {
+			t.Errorf("a new resume of a renewing subscription: %v, want already_subscribed", err)
+		}
+		if got := w.wallet(t, fan); got != 2000-499 {
+			t.Errorf("wallet %d, want one month charged", got)
 		}
 		if bs, err := st.VerifyLedger(ctx); err != nil || len(bs) != 0 {
 			t.Errorf("ledger verify: %v, %v", bs, err)

@@ -421,6 +421,9 @@ func (s *Store) replay(ctx context.Context, q querier, idem *Idempotency) (Poste
 	if hash != idem.Hash {
 		return Posted{}, ErrIdempotencyConflict
 	}
+	if txnID == "" { // a request that moved no money (a resumed subscription)
+		return Posted{Replayed: true, Result: result}, nil
+	}
 	t, err := s.txnByID(ctx, q, txnID)
 	if err != nil {
 		return Posted{}, err
@@ -713,7 +716,8 @@ type Breach struct {
 //   - all balances of a currency sum to zero (money is conserved);
 //   - no floored account is negative, and no receivable positive (a debt
 //     repaid beyond zero);
-//   - every idempotency key names a transaction that exists;
+//   - every idempotency key names a transaction that exists (or none: a
+//     request that moved no money);
 //   - every paid order has its purchase transaction, and no unpaid one has any;
 //   - payout accounts hold what the payouts in their status add up to.
 func (s *Store) VerifyLedger(ctx context.Context) ([]Breach, error) {
@@ -736,7 +740,7 @@ func (s *Store) VerifyLedger(ctx context.Context) ([]Breach, error) {
 		{"floored account not negative", `SELECT id || ' is ' || CAST(balance AS TEXT) FROM ledger_accounts WHERE floored = 1 AND balance < 0`},
 		{"receivable never positive", `SELECT id || ' is ' || CAST(balance AS TEXT) FROM ledger_accounts WHERE kind = 'receivable' AND balance > 0`},
 		{"idempotency key names a transaction", `SELECT k.scope || '/' || k.idem_key FROM idempotency_keys k
-			LEFT JOIN ledger_txns t ON t.id = k.txn_id WHERE t.id IS NULL`},
+			LEFT JOIN ledger_txns t ON t.id = k.txn_id WHERE t.id IS NULL AND k.txn_id <> ''`},
 		{"paid order has its purchase", `SELECT o.id || ' is ' || o.status || ' without transaction' FROM payment_orders o
 			LEFT JOIN ledger_txns t ON t.id = o.txn_id WHERE o.status IN ('paid', 'refunded', 'charged_back') AND t.id IS NULL`},
 		{"unpaid order has no purchase", `SELECT id || ' is ' || status || ' with transaction ' || txn_id FROM payment_orders

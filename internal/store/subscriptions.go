@@ -164,6 +164,38 @@ func (s *Store) SetRenews(ctx context.Context, channelID, userID string, renews 
 	return s.SubscriptionOf(ctx, channelID, userID)
 }
 
+// ResumeRenewal turns a cancelled, active subscription's renewal back on
+// without moving money, and records the request's idempotency key (with
+// no transaction) and its result in the same database transaction, so a
+// repeat answers the same. A subscription that renews already, or a key
+// used meanwhile, fails with ErrStateChanged. Whether the period still runs
+// is the caller's to check.
+func (s *Store) ResumeRenewal(ctx context.Context, channelID, userID string, key *Idempotency, result string) (Subscription, error) {
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		now := toMillis(s.now())
+		res, err := tx.ExecContext(ctx, `UPDATE subscriptions SET renews = 1, updated_at = $3
+			WHERE channel_id = $1 AND user_id = $2 AND status = 'active' AND renews = 0`, channelID, userID, now)
+		if err := affectedOne(res, err); errors.Is(err, ErrNotFound) {
+			return fmt.Errorf("subscription renews already or ended: %w", ErrStateChanged)
+		} else if err != nil {
+			return err
+		}
+		if key == nil {
+			return nil
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO idempotency_keys (scope, idem_key, request_hash, txn_id, result, created_at)
+			VALUES ($1, $2, $3, '', $4, $5)`, key.Scope, key.Key, key.Hash, result, now)
+		if isUniqueViolation(err) {
+			return fmt.Errorf("idempotency key used meanwhile: %w", ErrStateChanged)
+		}
+		return err
+	})
+	if err != nil {
+		return Subscription{}, fmt.Errorf("resume subscription: %w", err)
+	}
+	return s.SubscriptionOf(ctx, channelID, userID)
+}
+
 // DueSubscriptions returns up to limit active subscriptions whose period
 // ended by now, oldest first.
 func (s *Store) DueSubscriptions(ctx context.Context, now time.Time, limit int) ([]Subscription, error) {

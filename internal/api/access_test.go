@@ -1,6 +1,8 @@
 package api_test
 
 import (
+	"fmt"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -288,5 +290,36 @@ func TestSignUpWithATakenEmailDoesNotSayAnAccountExists(t *testing.T) {
 		body: map[string]string{"email": "taken@example.com", "password": password}}), 409)
 	if msg := string(r.body); strings.Contains(msg, "exists") || !strings.Contains(msg, "sign in") {
 		t.Errorf("answer %s: want a generic message that points to sign-in", msg)
+	}
+}
+
+func TestBroadcastListingsArePagesOfItems(t *testing.T) {
+	ts := start(t, "")
+	ts.signUp(t, "paged@example.com").createChannel(t, "paged", "music")
+	st := ts.srv.Store()
+	ch, err := st.ChannelBySlug(t.Context(), "paged")
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Now().Add(-time.Hour)
+	for i := range 3 {
+		s, err := st.StartSession(t.Context(), ch.ID, fmt.Sprintf("bc-%d", i), `["source"]`, at.Add(time.Duration(i)*time.Minute))
+		if err != nil {
+			t.Fatal(err)
+		}
+		st.EndSession(t.Context(), s.ID, at.Add(time.Duration(i)*time.Minute+30*time.Second), "done") //nolint:errcheck
+	}
+	anon := ts.anon()
+	first := want(t, anon.get(t, "/api/v1/channels/paged/sessions?limit=2"), 200).json(t)
+	cursor, _ := first["next_cursor"].(string)
+	if items, _ := first["items"].([]any); len(items) != 2 || cursor == "" {
+		t.Fatalf("first page = %v, want 2 items and a cursor", first)
+	}
+	rest := want(t, anon.get(t, "/api/v1/channels/paged/sessions?limit=2&cursor="+url.QueryEscape(cursor)), 200).json(t)
+	if items, _ := rest["items"].([]any); len(items) != 1 || rest["next_cursor"] != nil {
+		t.Errorf("second page = %v, want the last item and no cursor", rest)
+	}
+	if live := want(t, anon.get(t, "/api/v1/live"), 200).json(t); live["items"] == nil {
+		t.Errorf("/live = %v, want {items: []}", live)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/livehouse/livehouse/internal/live"
 	"github.com/livehouse/livehouse/internal/store"
 )
 
@@ -240,8 +241,13 @@ func (a *API) myChannels(w http.ResponseWriter, r *http.Request) error {
 }
 
 // listLive is the video core's monitoring listing of broadcasts on the air.
+// It is every broadcast on this node, in one page.
 func (a *API) listLive(w http.ResponseWriter, r *http.Request) error {
-	writeJSON(w, http.StatusOK, map[string]any{"live": a.cfg.Live.Status()})
+	st := a.cfg.Live.Status()
+	if st == nil {
+		st = []live.Status{}
+	}
+	writeJSON(w, http.StatusOK, page[live.Status]{Items: st})
 	return nil
 }
 
@@ -253,7 +259,11 @@ func (a *API) listSessions(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	ss, err := a.cfg.Store.ListSessions(r.Context(), ch.ID, 50)
+	pg, err := pageParams(r)
+	if err != nil {
+		return err
+	}
+	ss, next, err := a.cfg.Store.ListSessionsPage(r.Context(), ch.ID, pg)
 	if err != nil {
 		return err
 	}
@@ -275,6 +285,6 @@ func (a *API) listSessions(w http.ResponseWriter, r *http.Request) error {
 		}
 		out = append(out, v)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"sessions": out})
+	writeJSON(w, http.StatusOK, page[sessionView]{Items: out, NextCursor: next})
 	return nil
 }

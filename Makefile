@@ -38,6 +38,9 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzCleanText -fuzztime 30s ./internal/realtime/
 	$(GO) test -run '^$$' -fuzz FuzzCommandFrame -fuzztime 30s ./internal/realtime/
 	$(GO) test -run '^$$' -fuzz FuzzParseSpliceInsert -fuzztime 30s ./internal/hls/
+	$(GO) test -run '^$$' -fuzz FuzzOriginPath -fuzztime 30s ./internal/hls/
+	$(GO) test -run '^$$' -fuzz FuzzParseRenditionFlag -fuzztime 30s ./internal/transcode/
+	$(GO) test -run '^$$' -fuzz FuzzStreamKeyFromURL -fuzztime 30s ./internal/ingest/rtmp/
 	$(GO) test -run '^$$' -fuzz FuzzRawReaderFrames -fuzztime 30s ./internal/bench/
 	$(GO) test -run '^$$' -fuzz FuzzStripeSignature -fuzztime 30s ./internal/payment/
 

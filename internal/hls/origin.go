@@ -151,24 +151,24 @@ func (o *Origin) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		httpError(w, http.StatusMethodNotAllowed, cacheNever, "only GET and HEAD are served here")
 		return
 	}
-	parts := strings.Split(strings.TrimPrefix(r.URL.Path, "/hls/"), "/")
+	path, ok := parseOriginPath(r.URL.Path)
 	switch {
-	case len(parts) == 2 && parts[1] == "index.m3u8":
-		o.serveMultivariant(w, r, parts[0])
-	case len(parts) == 4:
-		l := o.ladder(parts[0], parts[1])
+	case !ok:
+		httpError(w, http.StatusNotFound, cacheNotYet, "not found")
+	case path.rendition == "":
+		o.serveMultivariant(w, r, path.slug)
+	default:
+		l := o.ladder(path.slug, path.broadcast)
 		if l == nil {
 			httpError(w, http.StatusNotFound, cacheNotYet, "no such broadcast")
 			return
 		}
-		rend := l.Rendition(parts[2])
+		rend := l.Rendition(path.rendition)
 		if rend == nil {
 			httpError(w, http.StatusNotFound, cacheNotYet, "no such rendition")
 			return
 		}
-		rend.serveFile(w, r, parts[3])
-	default:
-		httpError(w, http.StatusNotFound, cacheNotYet, "not found")
+		rend.serveFile(w, r, path.file)
 	}
 }
 
@@ -188,38 +188,23 @@ func (o *Origin) serveMultivariant(w http.ResponseWriter, r *http.Request, slug 
 	writeBody(w, http.StatusOK, contentTypePlaylist, "public, max-age=1", body)
 }
 
-func (rend *Rendition) serveFile(w http.ResponseWriter, r *http.Request, name string) {
-	switch {
-	case name == "index.m3u8":
+func (rend *Rendition) serveFile(w http.ResponseWriter, r *http.Request, f mediaFile) {
+	switch f.kind {
+	case filePlaylist:
 		rend.servePlaylist(w, r)
-	case strings.HasPrefix(name, "part") && strings.HasSuffix(name, ".m4s"):
-		msnText, partText, ok := strings.Cut(name[4:len(name)-4], ".")
-		msn, err1 := strconv.ParseUint(msnText, 10, 64)
-		p, err2 := strconv.Atoi(partText)
-		if !ok || err1 != nil || err2 != nil || p < 0 {
-			httpError(w, http.StatusNotFound, cacheNotYet, "not found")
-			return
-		}
-		rend.servePart(w, r, msn, p)
-	case strings.HasPrefix(name, "seg") && strings.HasSuffix(name, ".m4s"):
-		msn, err := strconv.ParseUint(name[3:len(name)-4], 10, 64)
-		if err != nil {
-			httpError(w, http.StatusNotFound, cacheNotYet, "not found")
-			return
-		}
-		rend.serveSegment(w, r, msn)
-	case strings.HasPrefix(name, "init") && strings.HasSuffix(name, ".mp4"):
-		id, err := strconv.Atoi(name[4 : len(name)-4])
+	case filePart:
+		rend.servePart(w, r, f.msn, f.part)
+	case fileSegment:
+		rend.serveSegment(w, r, f.msn)
+	case fileInit:
 		rend.mu.RLock()
-		data, ok := rend.inits[id]
+		data, ok := rend.inits[f.init]
 		rend.mu.RUnlock()
-		if err != nil || !ok {
+		if !ok {
 			httpError(w, http.StatusNotFound, cacheNotYet, "not found")
 			return
 		}
 		writeBody(w, http.StatusOK, contentTypeMP4, cacheImmutable, data)
-	default:
-		httpError(w, http.StatusNotFound, cacheNotYet, "not found")
 	}
 }
 

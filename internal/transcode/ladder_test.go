@@ -214,3 +214,27 @@ func FuzzParseLadder(f *testing.F) {
 		}
 	})
 }
+
+func FuzzParseRenditionFlag(f *testing.F) {
+	for _, s := range []string{"480p:480:1400:30", "360p:360:800", "hi:0:4000:29.97", "src:source", "a:2:100:0.5",
+		"480p:480:1400:NaN", "x:4320:50000:120", ":::", "a:-2:100"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		r, err := ParseRenditionFlag(s)
+		if err != nil {
+			return
+		}
+		// A rendition the flag accepts makes a valid ladder with the source.
+		l := Ladder{Renditions: []Rendition{{Name: "source-x", Passthrough: true}, r}}
+		if r.Passthrough {
+			l.Renditions = l.Renditions[1:]
+		}
+		if err := l.Validate(); err != nil {
+			t.Fatalf("ParseRenditionFlag(%q) = %+v, which Validate rejects: %v", s, r, err)
+		}
+		for _, src := range []media.Tracks{tracks(1280, 720), tracks(2, 2), {}} {
+			_ = Args(ArgsConfig{Ladder: l, Plan: l.Plan(src), Source: src})
+		}
+	})
+}

@@ -83,3 +83,18 @@ func TestAClientThatKeepsSendingBadFramesIsDisconnected(t *testing.T) {
 	}
 	good.say("unaffected")
 }
+
+func TestAViewerWhoJustChattedCanStillVote(t *testing.T) {
+	r := newRig(t, func(c *Config) { c.PerUser = account.NewLimiter(account.Rate{Burst: 2, Every: time.Minute}) })
+	owner := r.dial("owner", 0)
+	owner.welcome()
+	v := r.dial("chatty", 0)
+	v.welcome()
+	v.say("one")
+	v.say("two")
+	poll := owner.reply(owner.send(map[string]any{"type": "poll.open", "question": "?", "options": []string{"a", "b"}}))["id"].(string)
+	v.next("poll.open", isType(KindPollOpen))
+	if rep := v.reply(v.send(map[string]any{"type": "poll.vote", "poll_id": poll, "option": 1})); rep["type"] != KindAck {
+		t.Errorf("a vote after spending the chat budget = %v", rep)
+	}
+}

@@ -122,19 +122,23 @@ func (c *client) senderKey() string {
 }
 
 // limit spends the sender's budget for one action.
-func (r *room) limit(c *client) error {
+func (r *room) limit(c *client) error { return r.limitIn(c, "") }
+
+// limitIn spends the sender's budget in a pool of its own (votes: a viewer
+// who has just chatted can still vote at once).
+func (r *room) limitIn(c *client, pool string) error {
 	cfg := r.hub.cfg
 	if c.moderator() {
 		return nil // moderators must keep up with a flood; the room-wide budget still applies
 	}
-	key := c.senderKey()
+	key := pool + c.senderKey()
 	if cfg.PerUser != nil {
 		if wait, ok := cfg.PerUser.Take(key); !ok {
 			return refuseRetry("rate_limited", fmt.Sprintf("you are sending too fast; wait %.1f s", wait.Seconds()), wait)
 		}
 	}
 	if cfg.PerIP != nil && c.member.IP != "" {
-		if wait, ok := cfg.PerIP.Take(c.member.IP); !ok {
+		if wait, ok := cfg.PerIP.Take(pool + c.member.IP); !ok {
 			return refuseRetry("rate_limited", fmt.Sprintf("too many messages from your network; wait %.1f s", wait.Seconds()), wait)
 		}
 	}

@@ -115,7 +115,7 @@ func (r *room) vote(ctx context.Context, c *client, cmd Command) error {
 	if err := r.banned(ctx, c); err != nil {
 		return err
 	}
-	if err := r.limit(c); err != nil {
+	if err := r.limitIn(c, "vote:"); err != nil {
 		return err
 	}
 	r.mu.Lock()

@@ -22,7 +22,7 @@ vet:
 
 test: deps vet
 	$(GO) test -count=1 -timeout 20m ./...
-	CGO_ENABLED=1 $(GO) test -count=1 -race -timeout 10m ./internal/media/ ./internal/hls/ ./internal/store/ ./internal/account/ ./internal/channel/ ./internal/realtime/ ./internal/bus/
+	CGO_ENABLED=1 $(GO) test -count=1 -race -timeout 10m ./internal/media/ ./internal/hls/ ./internal/live/ ./internal/transcode/ ./internal/ingest/rtmp/ ./internal/store/ ./internal/account/ ./internal/channel/ ./internal/realtime/ ./internal/bus/
 	./scripts/browser-test.sh
 
 # A short run of every fuzz target.

@@ -204,42 +204,43 @@ type UserQuery struct {
 	Page   Page
 }
 
-// ListUsers returns users, newest first, a page at a time.
+// ListUsers returns users, newest first, a page at a time. Search is
+// matched in Go (strings.ToLower on both sides), not with SQL's LOWER,
+// which folds only ASCII in SQLite but all of Unicode in PostgreSQL: the
+// two engines find the same users.
 func (s *Store) ListUsers(ctx context.Context, q UserQuery) ([]User, string, error) {
 	limit, err := q.Page.limit()
 	if err != nil {
 		return nil, "", err
 	}
-	where, args := []string{"1 = 1"}, []any{}
-	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
-	if q.Search != "" {
-		pat := arg("%" + escapeLike(strings.ToLower(q.Search)) + "%")
-		where = append(where, `(LOWER(email) LIKE `+pat+` ESCAPE '\' OR LOWER(display_name) LIKE `+pat+` ESCAPE '\')`)
-	}
+	var after *timeCursor
 	if q.Page.After != "" {
-		var c timeCursor
-		if err := decodeCursor(q.Page.After, &c); err != nil {
+		after = &timeCursor{}
+		if err := decodeCursor(q.Page.After, after); err != nil {
 			return nil, "", err
 		}
-		t, id := arg(c.T), arg(c.ID)
-		where = append(where, `(created_at < `+t+` OR (created_at = `+t+` AND id < `+id+`))`)
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT `+userColumns+` FROM users WHERE `+strings.Join(where, " AND ")+
-		` ORDER BY created_at DESC, id DESC LIMIT `+arg(limit+1), args...)
-	if err != nil {
-		return nil, "", fmt.Errorf("list users: %w", err)
+	search := strings.ToLower(q.Search)
+	batch := limit + 1
+	if search != "" {
+		batch = max(batch, userSearchBatch)
 	}
-	defer rows.Close()
 	users := []User{}
-	for rows.Next() {
-		u, err := scanUser(rows)
+	for len(users) <= limit {
+		rows, err := s.usersAfter(ctx, after, batch)
 		if err != nil {
 			return nil, "", fmt.Errorf("list users: %w", err)
 		}
-		users = append(users, u)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, "", fmt.Errorf("list users: %w", err)
+		for _, u := range rows {
+			if search == "" || strings.Contains(strings.ToLower(u.Email), search) || strings.Contains(strings.ToLower(u.DisplayName), search) {
+				users = append(users, u)
+			}
+		}
+		if len(rows) < batch {
+			break
+		}
+		last := rows[len(rows)-1]
+		after = &timeCursor{T: toMillis(last.CreatedAt), ID: last.ID}
 	}
 	next := ""
 	if len(users) > limit {
@@ -248,6 +249,32 @@ func (s *Store) ListUsers(ctx context.Context, q UserQuery) ([]User, string, err
 		next = encodeCursor(timeCursor{T: toMillis(last.CreatedAt), ID: last.ID})
 	}
 	return users, next, nil
+}
+
+// userSearchBatch is how many users a search reads at a time.
+const userSearchBatch = 500
+
+// usersAfter reads up to n users older than after (all if nil), newest first.
+func (s *Store) usersAfter(ctx context.Context, after *timeCursor, n int) ([]User, error) {
+	query, args := `SELECT `+userColumns+` FROM users`, []any{n}
+	if after != nil {
+		query += ` WHERE created_at < $2 OR (created_at = $2 AND id < $3)`
+		args = append(args, after.T, after.ID)
+	}
+	rows, err := s.db.QueryContext(ctx, query+` ORDER BY created_at DESC, id DESC LIMIT $1`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []User
+	for rows.Next() {
+		u, err := scanUser(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, u)
+	}
+	return out, rows.Err()
 }
 
 // CountAdmins returns how many active admins exist.

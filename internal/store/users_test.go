@@ -3,6 +3,7 @@ package store
 import (
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -180,4 +181,60 @@ func TestAPITokensAreShownOnceStoredHashedListedWithoutSecretAndRevocable(t *tes
 			t.Errorf("empty name: %v, want ErrInvalid", err)
 		}
 	})
+}
+
+func TestListUsersSearchFoldsNonASCIICaseAlikeOnBothEngines(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, s *Store) {
+		ctx := t.Context()
+		for _, nu := range []NewUser{
+			{Email: "elodie@example.com", DisplayName: "Élodie Ærø", PasswordHash: "h"},
+			{Email: "straße@example.com", DisplayName: "ÖMER", PasswordHash: "h"},
+			{Email: "plain@example.com", DisplayName: "Plain", PasswordHash: "h"},
+		} {
+			if _, err := s.CreateUser(ctx, nu); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for q, want := range map[string]string{"élodie": "elodie@example.com", "ÆRØ": "elodie@example.com", "ömer": "straße@example.com", "STRASSE": "", "straße": "straße@example.com"} {
+			us, _, err := s.ListUsers(ctx, UserQuery{Search: q})
+			got := ""
+			if len(us) == 1 {
+				got = us[0].Email
+			}
+			if err != nil || len(us) > 1 || got != want {
+				t.Errorf("search %q: %v, %v; want %q", q, us, err, want)
+			}
+		}
+	})
+}
+
+func TestListUsersSearchPagesPastABatchOfNonMatches(t *testing.T) {
+	s := openTestStore(t, filepath.Join(t.TempDir(), "lh.db"))
+	ctx := t.Context()
+	base := time.UnixMilli(1_760_000_000_000)
+	for i := range userSearchBatch + 20 {
+		fixedClock(s, base.Add(time.Duration(i)*time.Millisecond))
+		email := fmt.Sprintf("noise%04d@example.com", i)
+		if i%250 == 0 {
+			email = fmt.Sprintf("needle%04d@example.com", i)
+		}
+		mustCreateUser(t, s, email)
+	}
+	var got []string
+	after := ""
+	for range 5 {
+		us, next, err := s.ListUsers(ctx, UserQuery{Search: "needle", Page: Page{After: after, Limit: 1}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, u := range us {
+			got = append(got, u.Email)
+		}
+		if after = next; next == "" {
+			break
+		}
+	}
+	if strings.Join(got, " ") != "needle0500@example.com needle0250@example.com needle0000@example.com" {
+		t.Errorf("needles = %v", got)
+	}
 }

@@ -396,6 +396,17 @@ func TestMoneyRequestsAreRateLimitedPerAccount(t *testing.T) {
 		other := w.ts.signUp(t, "other@example.com")
 		other.buy(t, 100)
 		want(t, other.pay(t, "/channels/stage/gifts", newKey(), rose), 201)
+		// Admins' money steps (refunds, chargebacks, payouts) share the limit.
+		var adminLimited int
+		for range 8 {
+			r := w.admin.pay(t, "/admin/orders/ord_nope/refund", newKey(), nil)
+			if r.status == 429 && r.errCode() == "rate_limited" {
+				adminLimited++
+			}
+		}
+		if adminLimited != 2 {
+			t.Errorf("%d of 8 admin refunds were rate limited, want 2", adminLimited)
+		}
 	})
 }
 
@@ -554,7 +565,7 @@ func TestStripeWebhookCreditsAnOrderOnceAndRefusesForgedStaleOrTamperedDeliverie
 			}
 			unmoved(t, name, st, ledger(t, w.admin))
 		}
-		if r := w.admin.do(t, req{method: "POST", path: "/api/v1/admin/orders/" + order.ID + "/refund"}); r.status != 400 || r.errCode() != "provider_refund" {
+		if r := w.admin.pay(t, "/admin/orders/"+order.ID+"/refund", newKey(), nil); r.status != 400 || r.errCode() != "provider_refund" {
 			t.Errorf("an admin refund of a Stripe order here: %s, want 400 provider_refund", r)
 		}
 		unmoved(t, "a refused admin refund", st, ledger(t, w.admin))

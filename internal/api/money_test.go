@@ -293,8 +293,17 @@ func TestSandboxOrdersCreditCoinsOnlyWhenPaid(t *testing.T) {
 		confirm := func(id, code string) response {
 			return v.pay(t, "/payments/orders/"+id+"/confirm", newKey(), map[string]string{"code": code})
 		}
-		if r := confirm(pending.ID, "000000"); r.status != 402 || r.errCode() != "card_declined" {
+		wrongKey := newKey()
+		if r := v.pay(t, "/payments/orders/"+pending.ID+"/confirm", wrongKey, map[string]string{"code": "000000"}); r.status != 402 || r.errCode() != "card_declined" {
 			t.Errorf("wrong confirmation code: %s, want 402 card_declined", r)
+		}
+		// The confirmation's key is kept: repeated, it answers the same;
+		// reused with another code, it is a conflict.
+		if r := v.pay(t, "/payments/orders/"+pending.ID+"/confirm", wrongKey, map[string]string{"code": "000000"}); r.status != 402 || r.errCode() != "card_declined" {
+			t.Errorf("the wrong code repeated with its key: %s, want 402 card_declined again", r)
+		}
+		if r := v.pay(t, "/payments/orders/"+pending.ID+"/confirm", wrongKey, map[string]string{"code": payment.ConfirmCode}); r.status != 422 || r.errCode() != "idempotency_conflict" {
+			t.Errorf("the confirmation key reused with another code: %s, want 422 idempotency_conflict", r)
 		}
 		if r := decode[orderView](t, want(t, confirm(pending.ID, payment.ConfirmCode), 200)); r.Status != "declined" {
 			t.Errorf("the right code after a wrong one revived the order: %+v", r)
@@ -305,9 +314,13 @@ func TestSandboxOrdersCreditCoinsOnlyWhenPaid(t *testing.T) {
 		if r := w.creator.pay(t, "/payments/orders/"+second.ID+"/confirm", newKey(), map[string]string{"code": payment.ConfirmCode}); r.status != 404 {
 			t.Errorf("another user confirms the order: %s, want 404", r)
 		}
-		ok := decode[orderView](t, want(t, confirm(second.ID, payment.ConfirmCode), 200))
+		okKey := newKey()
+		ok := decode[orderView](t, want(t, v.pay(t, "/payments/orders/"+second.ID+"/confirm", okKey, map[string]string{"code": payment.ConfirmCode}), 200))
 		if ok.Status != "paid" || ok.Balance != 1100 {
 			t.Errorf("confirmed order = %+v", ok)
+		}
+		if r := want(t, v.pay(t, "/payments/orders/"+second.ID+"/confirm", okKey, map[string]string{"code": payment.ConfirmCode}), 200); r.header.Get("Idempotent-Replayed") != "true" {
+			t.Errorf("the confirmation repeated with its key: %s, want a replay", r)
 		}
 		if again := decode[orderView](t, want(t, confirm(second.ID, payment.ConfirmCode), 200)); again.Status != "paid" || again.Balance != 1100 {
 			t.Errorf("confirming a paid order again = %+v", again)
@@ -517,20 +530,27 @@ func TestPayoutMovesFromEarningsThroughApprovalToPaidInTheLedger(t *testing.T) {
 			t.Errorf("requested payouts = %+v", queue)
 		}
 		step := func(name string) response {
-			return w.admin.do(t, req{method: "POST", path: "/api/v1/admin/payouts/" + p.ID + "/" + name})
+			return w.admin.pay(t, "/admin/payouts/"+p.ID+"/"+name, newKey(), nil)
 		}
 		if r := step("paid"); r.status != 409 || r.errCode() != "payout_state" {
 			t.Errorf("paying a payout not approved: %s, want 409 payout_state", r)
 		}
-		if got := decode[payoutView](t, want(t, step("approve"), 200)); got.Status != "approved" {
+		if r := w.admin.do(t, req{method: "POST", path: "/api/v1/admin/payouts/" + p.ID + "/approve"}); r.status != 400 || r.errCode() != "idempotency_key_required" {
+			t.Errorf("approving without an Idempotency-Key: %s, want 400 idempotency_key_required", r)
+		}
+		approveKey := newKey()
+		if got := decode[payoutView](t, want(t, w.admin.pay(t, "/admin/payouts/"+p.ID+"/approve", approveKey, nil), 200)); got.Status != "approved" {
 			t.Errorf("approved payout = %+v", got)
 		}
 		check("approval", 550, 0, 1200, 0)
+		if r := want(t, w.admin.pay(t, "/admin/payouts/"+p.ID+"/approve", approveKey, nil), 200); r.header.Get("Idempotent-Replayed") != "true" {
+			t.Errorf("the approval repeated with its key: %s, want a replay", r)
+		}
+		check("a repeated approval", 550, 0, 1200, 0)
 		if r := step("approve"); r.status != 409 || r.errCode() != "payout_state" {
 			t.Errorf("approving twice: %s, want 409 payout_state", r)
 		}
-		if got := decode[payoutView](t, want(t, w.admin.do(t, req{method: "POST", path: "/api/v1/admin/payouts/" + p.ID + "/paid",
-			body: map[string]string{"note": "wire 42"}}), 200)); got.Status != "paid" {
+		if got := decode[payoutView](t, want(t, w.admin.pay(t, "/admin/payouts/"+p.ID+"/paid", newKey(), map[string]string{"note": "wire 42"}), 200)); got.Status != "paid" {
 			t.Errorf("paid payout = %+v", got)
 		}
 		check("payment", 550, 0, 0, 1200)
@@ -550,7 +570,7 @@ func TestPayoutMovesFromEarningsThroughApprovalToPaidInTheLedger(t *testing.T) {
 		// A rejected request returns its coins to the earnings.
 		want(t, w.viewer.pay(t, "/channels/stage/gifts", newKey(), map[string]any{"gift_id": giftID(t, w.viewer, "Crown")}), 201)
 		r2 := decode[payoutView](t, want(t, w.creator.pay(t, "/channels/stage/payouts", newKey(), map[string]int{"amount": 2000}), 201))
-		want(t, w.admin.do(t, req{method: "POST", path: "/api/v1/admin/payouts/" + r2.ID + "/reject"}), 200)
+		want(t, w.admin.pay(t, "/admin/payouts/"+r2.ID+"/reject", newKey(), nil), 200)
 		check("a rejection", 2300, 0, 0, 1200)
 
 		csvAnswer := want(t, w.creator.get(t, "/api/v1/channels/stage/earnings.csv?days=7"), 200)
@@ -580,7 +600,11 @@ func TestRefundOfPartlySpentCoinsBooksAReceivableNotANegativeWallet(t *testing.T
 		rose := giftID(t, w.viewer, "Rose")
 		want(t, w.viewer.pay(t, "/channels/stage/gifts", newKey(), map[string]any{"gift_id": rose, "count": 6}), 201)
 
-		refunded := decode[orderView](t, want(t, w.admin.do(t, req{method: "POST", path: "/api/v1/admin/orders/" + order.ID + "/refund"}), 200))
+		if r := w.admin.do(t, req{method: "POST", path: "/api/v1/admin/orders/" + order.ID + "/refund"}); r.status != 400 || r.errCode() != "idempotency_key_required" {
+			t.Errorf("a refund without an Idempotency-Key: %s, want 400 idempotency_key_required", r)
+		}
+		refundKey := newKey()
+		refunded := decode[orderView](t, want(t, w.admin.pay(t, "/admin/orders/"+order.ID+"/refund", refundKey, nil), 200))
 		if refunded.Status != "refunded" {
 			t.Errorf("refunded order = %+v", refunded)
 		}
@@ -599,10 +623,15 @@ func TestRefundOfPartlySpentCoinsBooksAReceivableNotANegativeWallet(t *testing.T
 		if len(refunds) != 1 || refunds[0].Memo["from_wallet"] != float64(40) || refunds[0].Memo["receivable"] != float64(60) {
 			t.Errorf("refund transactions = %+v", refunds)
 		}
-		if r := w.admin.do(t, req{method: "POST", path: "/api/v1/admin/orders/" + order.ID + "/refund"}); r.status != 409 || r.errCode() != "order_not_paid" {
+		if r := w.admin.pay(t, "/admin/orders/"+order.ID+"/refund", newKey(), nil); r.status != 409 || r.errCode() != "order_not_paid" {
 			t.Errorf("refunding twice: %s, want 409 order_not_paid", r)
 		}
 		unmoved(t, "a second refund", st, ledger(t, w.admin))
+		if r := want(t, w.admin.pay(t, "/admin/orders/"+order.ID+"/refund", refundKey, nil), 200); r.header.Get("Idempotent-Replayed") != "true" ||
+			decode[orderView](t, r).Status != "refunded" {
+			t.Errorf("the refund repeated with its key: %s, want the refunded order, replayed", r)
+		}
+		unmoved(t, "a repeated refund", st, ledger(t, w.admin))
 		// While they owe coins they cannot spend. Their wallet is empty
 		// too, and the store's batch path checks the wallet's floor before
 		// the receivable guard, so either refusal may answer.

@@ -269,7 +269,8 @@ func (a *API) confirmOrder(w http.ResponseWriter, r *http.Request) error {
 	if err := a.moneyReady(); err != nil {
 		return err
 	}
-	if _, err := idemKey(r); err != nil {
+	key, err := idemKey(r)
+	if err != nil {
 		return err
 	}
 	var in struct {
@@ -281,9 +282,12 @@ func (a *API) confirmOrder(w http.ResponseWriter, r *http.Request) error {
 	if err := a.moneyLimit(r); err != nil {
 		return err
 	}
-	res, err := a.cfg.Money.Confirm(r.Context(), principal(r).User.ID, r.PathValue("id"), in.Code)
+	res, err := a.cfg.Money.Confirm(r.Context(), principal(r).User.ID, r.PathValue("id"), in.Code, key)
 	if err != nil {
 		return err
+	}
+	if res.Replayed {
+		w.Header().Set("Idempotent-Replayed", "true")
 	}
 	writeJSON(w, http.StatusOK, orderView(res))
 	return nil
@@ -942,6 +946,10 @@ func (a *API) adminPayoutStep(w http.ResponseWriter, r *http.Request) error {
 	if err := a.moneyReady(); err != nil {
 		return err
 	}
+	key, err := idemKey(r)
+	if err != nil {
+		return err
+	}
 	var in struct {
 		Note string `json:"note"`
 	}
@@ -950,9 +958,15 @@ func (a *API) adminPayoutStep(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
-	p, err := a.cfg.Money.AdvancePayout(r.Context(), principal(r).User.ID, r.PathValue("id"), money.PayoutStep(r.PathValue("step")), in.Note)
+	if err := a.moneyLimit(r); err != nil {
+		return err
+	}
+	p, replayed, err := a.cfg.Money.AdvancePayout(r.Context(), principal(r).User.ID, r.PathValue("id"), money.PayoutStep(r.PathValue("step")), in.Note, key)
 	if err != nil {
 		return err
+	}
+	if replayed {
+		w.Header().Set("Idempotent-Replayed", "true")
 	}
 	writeJSON(w, http.StatusOK, a.payoutView(r, p))
 	return nil
@@ -1288,12 +1302,24 @@ func (a *API) adminReverseOrder(w http.ResponseWriter, r *http.Request) error {
 	if status == "" {
 		return notFound("no such action; use refund or chargeback")
 	}
-	o, err := a.cfg.Money.Refund(r.Context(), r.PathValue("id"), status, "by admin "+principal(r).User.DisplayName)
+	key, err := idemKey(r)
+	if err != nil {
+		return err
+	}
+	if err := a.moneyLimit(r); err != nil {
+		return err
+	}
+	p := principal(r)
+	o, replayed, err := a.cfg.Money.Refund(r.Context(), money.RefundRequest{AdminID: p.User.ID, OrderID: r.PathValue("id"), Status: status,
+		Reason: "by admin " + p.User.DisplayName, IdemKey: key})
 	if err != nil {
 		return err
 	}
 	v := orderView(money.OrderResult{Order: o, Message: o.Detail})
 	v.UserID = o.UserID
+	if replayed {
+		w.Header().Set("Idempotent-Replayed", "true")
+	}
 	writeJSON(w, http.StatusOK, v)
 	return nil
 }

@@ -97,7 +97,7 @@ func (s *Service) HandleEvent(ctx context.Context, ev ProviderEvent) (EventOutco
 		if ev.Kind == EventChargedBack {
 			status = store.OrderChargedBack
 		}
-		cur, err := s.reverseWith(ctx, o.ID, status, ev.Provider+" "+ev.Type, record)
+		cur, err := s.reverseWith(ctx, o.ID, status, ev.Provider+" "+ev.Type, record, nil)
 		if errors.Is(err, store.ErrExists) {
 			return EventOutcome{Duplicate: true, Action: "none"}, nil
 		}
@@ -144,15 +144,35 @@ func (s *Service) orderOfEvent(ctx context.Context, ev ProviderEvent) (store.Ord
 	return store.Order{}, refuse("unknown_order", "event %s names no order of this server", ev.EventID)
 }
 
+// RefundRequest is an admin's refund or chargeback of an order.
+type RefundRequest struct {
+	AdminID, OrderID string
+	Status           string // store.OrderRefunded or store.OrderChargedBack
+	Reason           string
+	IdemKey          string
+}
+
 // Refund reverses a paid order on the admin's word (sandbox orders; real
 // providers' refunds arrive by webhook after the admin refunds there).
-func (s *Service) Refund(ctx context.Context, orderID, status, reason string) (store.Order, error) {
-	o, err := s.cfg.Store.OrderByID(ctx, orderID)
+// The key is stored with the reversal: a repeat answers the order as it
+// stands, replayed, and moves nothing.
+func (s *Service) Refund(ctx context.Context, req RefundRequest) (o store.Order, replayed bool, err error) {
+	key := idem(req.AdminID, req.IdemKey, "reverse", req.OrderID, req.Status)
+	if key != nil {
+		if _, seen, err := s.cfg.Store.IdempotentResult(ctx, *key); err != nil {
+			return o, false, err
+		} else if seen {
+			o, err := s.cfg.Store.OrderByID(ctx, req.OrderID)
+			return o, true, err
+		}
+	}
+	o, err = s.cfg.Store.OrderByID(ctx, req.OrderID)
 	if err != nil {
-		return o, err
+		return o, false, err
 	}
 	if o.Provider != "sandbox" {
-		return o, refuse("provider_refund", "refund %s orders at %s; its webhook then reverses the order here", o.Provider, o.Provider)
+		return o, false, refuse("provider_refund", "refund %s orders at %s; its webhook then reverses the order here", o.Provider, o.Provider)
 	}
-	return s.Reverse(ctx, orderID, status, reason)
+	o, err = s.reverseWith(ctx, req.OrderID, req.Status, req.Reason, nil, key)
+	return o, false, err
 }

@@ -79,6 +79,7 @@ type Store interface {
 	Post(ctx context.Context, p store.Posting) (store.Posted, error)
 	PostBatch(ctx context.Context, ps []store.Posting) ([]store.Posted, []error)
 	IdempotentResult(ctx context.Context, k store.Idempotency) (store.Posted, bool, error)
+	RecordRequest(ctx context.Context, k store.Idempotency, result string) error
 	Balance(ctx context.Context, accountID string) (int64, error)
 	Setting(ctx context.Context, name string) (string, error)
 	PutSetting(ctx context.Context, name, value string) error

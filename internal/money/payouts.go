@@ -50,8 +50,24 @@ const (
 	Reject  PayoutStep = "reject"
 )
 
-// AdvancePayout applies an admin's step; each is one ledger transaction.
-func (s *Service) AdvancePayout(ctx context.Context, adminID, payoutID string, step PayoutStep, note string) (store.Payout, error) {
+// AdvancePayout applies an admin's step; each is one ledger transaction,
+// stored with the request's key (idemKey, "" for none): a repeat answers
+// the payout as it stands, replayed, and moves nothing.
+func (s *Service) AdvancePayout(ctx context.Context, adminID, payoutID string, step PayoutStep, note, idemKey string) (p store.Payout, replayed bool, err error) {
+	key := idem(adminID, idemKey, "payout."+string(step), payoutID, note)
+	if key != nil {
+		if _, seen, err := s.cfg.Store.IdempotentResult(ctx, *key); err != nil {
+			return p, false, err
+		} else if seen {
+			p, err := s.cfg.Store.PayoutByID(ctx, payoutID)
+			return p, true, err
+		}
+	}
+	p, err = s.advancePayout(ctx, adminID, payoutID, step, note, key)
+	return p, false, err
+}
+
+func (s *Service) advancePayout(ctx context.Context, adminID, payoutID string, step PayoutStep, note string, key *store.Idempotency) (store.Payout, error) {
 	p, err := s.cfg.Store.PayoutByID(ctx, payoutID)
 	if err != nil {
 		return p, err
@@ -76,7 +92,7 @@ func (s *Service) AdvancePayout(ctx context.Context, adminID, payoutID string, s
 	}
 	t := store.Txn{Kind: "payout." + string(step), UserID: adminID, ChannelID: p.ChannelID, Amount: p.Amount, Ref: p.ID,
 		Memo: memo(map[string]any{"payout": p.ID, "note": note}), Entries: es}
-	_, err = s.post(ctx, store.Posting{Txn: t, Apply: store.PayoutTransition(p.ID, from, to, note)})
+	_, err = s.post(ctx, store.Posting{Txn: t, Idem: key, Apply: store.PayoutTransition(p.ID, from, to, note)})
 	if errors.Is(err, store.ErrStateChanged) {
 		return p, refuse("payout_state", "payout %s changed meanwhile; reload", p.ID)
 	}

@@ -96,11 +96,22 @@ func (s *Service) replayOrder(ctx context.Context, o store.Order) (OrderResult, 
 	return res, err
 }
 
-// Confirm finishes a charge that needed a confirmation step.
-func (s *Service) Confirm(ctx context.Context, userID, orderID, code string) (OrderResult, error) {
+// Confirm finishes a charge that needed a confirmation step. The request's
+// key (idemKey, "" for none) is stored with its outcome: a repeat answers
+// the order as it stands (a declined one is refused again), and the key
+// reused with another code is an idempotency conflict.
+func (s *Service) Confirm(ctx context.Context, userID, orderID, code, idemKey string) (OrderResult, error) {
 	o, err := s.cfg.Store.OrderByID(ctx, orderID)
 	if err != nil || o.UserID != userID {
 		return OrderResult{}, fmt.Errorf("order %q: %w", orderID, store.ErrNotFound)
+	}
+	key := idem(userID, idemKey, "confirm", orderID, code)
+	if key != nil {
+		if _, seen, err := s.cfg.Store.IdempotentResult(ctx, *key); err != nil {
+			return OrderResult{}, err
+		} else if seen {
+			return s.replayOrder(ctx, o)
+		}
 	}
 	if o.Status != store.OrderRequiresAction {
 		return s.orderResult(ctx, o, "")
@@ -113,7 +124,14 @@ func (s *Service) Confirm(ctx context.Context, userID, orderID, code string) (Or
 	if err != nil {
 		return OrderResult{}, err
 	}
-	return s.settle(ctx, o, ch, "confirm")
+	res, err := s.settle(ctx, o, ch, "confirm")
+	var rf *Refusal
+	if key != nil && (err == nil || errors.As(err, &rf)) {
+		if rerr := s.cfg.Store.RecordRequest(ctx, *key, ""); rerr != nil && !errors.Is(rerr, store.ErrExists) {
+			s.log.Warn("money: the confirmation's idempotency key was not stored", "order", o.ID, "err", rerr)
+		}
+	}
+	return res, err
 }
 
 // settle records a provider's outcome for an order.
@@ -238,10 +256,10 @@ func (s *Service) creditOrderWith(ctx context.Context, o store.Order, ref, how s
 // leave the wallet as far as it holds them; coins already spent become a
 // receivable the user owes (docs/MONEY.md), never a negative wallet.
 func (s *Service) Reverse(ctx context.Context, orderID, status, reason string) (store.Order, error) {
-	return s.reverseWith(ctx, orderID, status, reason, nil)
+	return s.reverseWith(ctx, orderID, status, reason, nil, nil)
 }
 
-func (s *Service) reverseWith(ctx context.Context, orderID, status, reason string, extra store.TxApply) (store.Order, error) {
+func (s *Service) reverseWith(ctx context.Context, orderID, status, reason string, extra store.TxApply, key *store.Idempotency) (store.Order, error) {
 	if status != store.OrderRefunded && status != store.OrderChargedBack {
 		return store.Order{}, fmt.Errorf("reverse to %q: %w", status, store.ErrInvalid)
 	}
@@ -268,7 +286,7 @@ func (s *Service) reverseWith(ctx context.Context, orderID, status, reason strin
 				store.Entry{Account: walletAccount(o.UserID), Amount: -take},
 				store.Entry{Account: receivableAccount(o.UserID), Amount: -(o.Coins - take)},
 			)}
-		_, err = s.post(ctx, store.Posting{Txn: t, Apply: store.Apply(store.OrderTransition(o.ID, []string{store.OrderPaid}, status, reason, false)(t.ID), extra)})
+		_, err = s.post(ctx, store.Posting{Txn: t, Idem: key, Apply: store.Apply(store.OrderTransition(o.ID, []string{store.OrderPaid}, status, reason, false)(t.ID), extra)})
 		if errors.Is(err, store.ErrInsufficient) && attempt < 5 {
 			continue // the wallet was spent meanwhile: take what is left
 		}

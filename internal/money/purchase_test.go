@@ -39,7 +39,7 @@ func TestRacingConfirmationsNeverDeclineAPaidOrder(t *testing.T) {
 				}
 				wg.Go(func() {
 					<-gate
-					r, err := w.svc.Confirm(ctx, u.ID, res.Order.ID, code)
+					r, err := w.svc.Confirm(ctx, u.ID, res.Order.ID, code, "")
 					if err == nil && r.Order.Status == store.OrderPaid {
 						mu.Lock()
 						answeredPaid = true
@@ -88,7 +88,7 @@ func TestConcurrentPurchasesRepayAReceivableExactlyOnce(t *testing.T) {
 			if _, err := w.svc.Subscribe(ctx, money.SubRequest{From: money.Spender{User: u}, Channel: w.ch, Tier: 1, IdemKey: "sub-1"}); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := w.svc.Refund(ctx, first.Order.ID, store.OrderRefunded, "test"); err != nil {
+			if _, err := w.svc.Reverse(ctx, first.Order.ID, store.OrderRefunded, "test"); err != nil {
 				t.Fatal(err)
 			}
 			owed, _ := st.Balance(ctx, "receivable:"+u.ID)

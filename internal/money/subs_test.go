@@ -154,7 +154,7 @@ func TestRenewalsSkipSuspendedChannelsAndPayersWhoOweCoins(t *testing.T) {
 			t.Fatal(err)
 		}
 		subscribe(debtor, open)
-		if _, err := w.svc.Refund(ctx, o.Order.ID, store.OrderRefunded, "test"); err != nil {
+		if _, err := w.svc.Reverse(ctx, o.Order.ID, store.OrderRefunded, "test"); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := st.Post(ctx, store.Posting{Txn: store.Txn{Kind: "grant", Amount: 1000, Entries: []store.Entry{

@@ -424,7 +424,13 @@ func (s *Store) GiftLeaderboard(ctx context.Context, channelID, broadcastID stri
 	if limit <= 0 || limit > 100 {
 		limit = 10
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT t.user_id, COALESCE(u.display_name, ''), SUM(t.amount), COUNT(*) FROM ledger_txns t
+	// Gifts counts the gifts sent, not the sends: a gift's count (1-100)
+	// is in its memo.
+	count := `COALESCE(CAST(json_extract(t.memo, '$.count') AS INTEGER), 1)`
+	if s.engine == enginePostgres {
+		count = `COALESCE(CAST(CAST(t.memo AS jsonb)->>'count' AS BIGINT), 1)`
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT t.user_id, COALESCE(u.display_name, ''), SUM(t.amount), SUM(`+count+`) FROM ledger_txns t
 		LEFT JOIN users u ON u.id = t.user_id
 		WHERE t.channel_id = $1 AND t.kind = 'gift' AND ($2 = '' OR t.broadcast_id = $2) AND t.created_at >= $3
 		GROUP BY t.user_id, u.display_name ORDER BY 3 DESC, 1 LIMIT $4`, channelID, broadcastID, toMillis(since), limit)

@@ -49,6 +49,16 @@ func (s *memStore) ChannelByKey(_ context.Context, key string) (store.Channel, e
 	return ch, nil
 }
 
+func (s *memStore) ListChannels(context.Context) ([]store.Channel, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []store.Channel
+	for _, ch := range s.channels {
+		out = append(out, ch)
+	}
+	return out, nil
+}
+
 func (s *memStore) StartSession(_ context.Context, channelID, broadcastID, ladder string, at time.Time) (store.Session, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -204,7 +204,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		live.NewCollector(s.live))
+		live.NewCollector(s.live, st))
 	s.http = &http.Server{
 		Handler: api.NewRouter(api.Config{
 			Origin:         s.origin,

@@ -44,7 +44,7 @@ function Users({ me }: { me: User }) {
   const { push } = useToasts();
   const [q, setQ] = useState('');
   const [query, setQuery] = useState('');
-  const list = usePaged((cursor) => api.adminUsers({ q: query, limit: 100, cursor }), [query]);
+  const list = usePaged<User>((cursor) => api.adminUsers({ q: query, limit: 100, cursor }), [query]);
   const { items: rows, setItems: setRows } = list;
   const update = async (u: User, body: { status?: string; role?: string }) => {
     if (body.status === 'banned' && !confirm(`Ban ${u.display_name}? Their live streams end at once.`)) return;
@@ -101,7 +101,7 @@ function Channels() {
   const { push } = useToasts();
   const [q, setQ] = useState('');
   const [query, setQuery] = useState('');
-  const list = usePaged((cursor) => api.adminChannels({ q: query, limit: 100, cursor }), [query]);
+  const list = usePaged<AdminChannel>((cursor) => api.adminChannels({ q: query, limit: 100, cursor }), [query]);
   const { items: rows, setItems: setRows } = list;
   const setStatus = async (c: AdminChannel, status: string) => {
     if (status === 'suspended' && !confirm(`Suspend ${c.display_name}? ${c.live ? 'The live stream ends at once and ' : ''}the stream key stops working.`)) return;

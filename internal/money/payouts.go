@@ -124,7 +124,7 @@ type Earnings struct {
 // EarningsStore reads income for reports.
 type EarningsStore interface {
 	AccountIncome(ctx context.Context, accountID string, from time.Time) ([]store.SourceDay, error)
-	Payouts(ctx context.Context, channelID, status string, limit int) ([]store.Payout, error)
+	PaidOut(ctx context.Context, channelID string) (int64, error)
 }
 
 // EarningsOf reports a channel's earnings over the last days days; every
@@ -145,12 +145,8 @@ func (s *Service) EarningsOf(ctx context.Context, channelID string, days int) (E
 	if e.Approved, err = s.cfg.Store.Balance(ctx, payoutApprovedAccount(channelID).ID); err != nil {
 		return e, err
 	}
-	paid, err := es.Payouts(ctx, channelID, store.PayoutPaid, 500)
-	if err != nil {
+	if e.Paid, err = es.PaidOut(ctx, channelID); err != nil {
 		return e, err
-	}
-	for _, p := range paid {
-		e.Paid += p.Amount
 	}
 	from := dayStart(s.now()).AddDate(0, 0, -(days - 1))
 	income, err := es.AccountIncome(ctx, earningsAccount(channelID).ID, from)

@@ -244,3 +244,36 @@ func TestResumingASubscriptionKeepsItsTierAndRepeatsByKey(t *testing.T) {
 		}
 	})
 }
+
+// A creator's "paid" figure is every paid payout, not the latest page.
+func TestEarningsPaidCountsEveryPaidPayout(t *testing.T) {
+	engines(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		w := newSubWorld(t, st)
+		const n = 501
+		earnings := store.LedgerAccount{ID: money.EarningsAccountID(w.ch.ID), Kind: "earnings", OwnerID: w.ch.ID, Currency: money.Coin, Floored: true}
+		ps := make([]store.Posting, 0, n+1)
+		ps = append(ps, store.Posting{Txn: store.Txn{Kind: "gift", ChannelID: w.ch.ID, Amount: n * 2, Entries: []store.Entry{
+			{Account: store.LedgerAccount{ID: "platform:issued", Kind: "platform", Currency: money.Coin}, Amount: -n * 2},
+			{Account: earnings, Amount: n * 2}}}})
+		for range n {
+			p := store.Payout{ID: store.NewID("pay"), ChannelID: w.ch.ID, Amount: 2, Status: store.PayoutPaid}
+			ps = append(ps, store.Posting{Txn: store.Txn{Kind: "payout.paid", ChannelID: w.ch.ID, Amount: 2, Ref: p.ID, Entries: []store.Entry{
+				{Account: earnings, Amount: -2},
+				{Account: store.LedgerAccount{ID: "platform:paid_out", Kind: "platform", Currency: money.Coin}, Amount: 2}}},
+				Apply: store.InsertPayout(p)})
+		}
+		for _, err := range func() []error { _, errs := st.PostBatch(ctx, ps); return errs }() {
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		e, err := w.svc.EarningsOf(ctx, w.ch.ID, 7)
+		if err != nil || e.Paid != n*2 {
+			t.Errorf("earnings paid = %d, %v; want %d", e.Paid, err, n*2)
+		}
+		if bs, err := st.VerifyLedger(ctx); err != nil || len(bs) != 0 {
+			t.Errorf("ledger verify: %v, %v", bs, err)
+		}
+	})
+}

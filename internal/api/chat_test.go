@@ -123,7 +123,8 @@ func TestModerationEndpointsCheckOwnership(t *testing.T) {
 			t.Errorf("moderator reads the audit log = %s", r)
 		}
 		log := want(t, owner.get(t, "/api/v1/channels/modded/audit"), 200).json(t)["entries"].([]any)
-		if len(log) != 1 || log[0].(map[string]any)["action"] != "mod.add" {
+		// Newest first: the moderator's term change, then the appointment.
+		if len(log) != 2 || log[0].(map[string]any)["action"] != "term.set" || log[1].(map[string]any)["action"] != "mod.add" {
 			t.Errorf("audit = %v", log)
 		}
 		terms := want(t, owner.get(t, "/api/v1/channels/modded/blocked-terms"), 200).json(t)["terms"].([]any)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -30,6 +31,7 @@ type options struct {
 	natsURL                                           string
 	noSandbox                                         bool
 	stripeSecret, stripeWebhookSecret                 string
+	envErrs                                           []error // malformed environment settings
 }
 
 type stringList []string
@@ -52,16 +54,31 @@ func newFlagSet(name string, stderr io.Writer, o *options, withServer bool) *fla
 		fs.StringVar(&o.encoder, "encoder", env("LIVEHOUSE_ENCODER", ""), "video encoder: libx264, h264_nvenc, h264_vaapi or h264_qsv (env LIVEHOUSE_ENCODER)")
 		fs.StringVar(&o.preset, "preset", env("LIVEHOUSE_PRESET", ""), "encoder preset, e.g. superfast (env LIVEHOUSE_PRESET)")
 		fs.StringVar(&o.ffmpeg, "ffmpeg", env("LIVEHOUSE_FFMPEG", "ffmpeg"), "ffmpeg binary (env LIVEHOUSE_FFMPEG)")
-		fs.DurationVar(&o.grace, "reconnect-grace", envDuration("LIVEHOUSE_RECONNECT_GRACE", 10*time.Second), "how long a broadcast waits for its encoder to reconnect")
-		fs.DurationVar(&o.partTarget, "part-target", envDuration("LIVEHOUSE_PART_TARGET", 200*time.Millisecond), "LL-HLS part target duration")
-		fs.DurationVar(&o.segmentMin, "segment-min", envDuration("LIVEHOUSE_SEGMENT_MIN", time.Second), "shortest segment; segments end at the first key frame after it")
-		fs.DurationVar(&o.targetDuration, "target-duration", envDuration("LIVEHOUSE_TARGET_DURATION", 2*time.Second), "EXT-X-TARGETDURATION, whole seconds; must cover the publishers' key frame interval")
-		fs.DurationVar(&o.readTimeout, "ingest-timeout", envDuration("LIVEHOUSE_INGEST_TIMEOUT", 10*time.Second), "close an encoder that sends nothing for this long")
-		fs.BoolVar(&o.secureCookies, "secure-cookies", envBool("LIVEHOUSE_SECURE_COOKIES"), "mark session cookies Secure (behind a TLS-terminating proxy) (env LIVEHOUSE_SECURE_COOKIES)")
-		fs.BoolVar(&o.trustProxy, "trust-proxy", envBool("LIVEHOUSE_TRUST_PROXY"), "take client addresses from X-Forwarded-For, for rate limits; only behind a proxy that sets it (env LIVEHOUSE_TRUST_PROXY)")
+		fs.DurationVar(&o.grace, "reconnect-grace", 10*time.Second, "how long a broadcast waits for its encoder to reconnect (env LIVEHOUSE_RECONNECT_GRACE)")
+		fs.DurationVar(&o.partTarget, "part-target", 200*time.Millisecond, "LL-HLS part target duration (env LIVEHOUSE_PART_TARGET)")
+		fs.DurationVar(&o.segmentMin, "segment-min", time.Second, "shortest segment; segments end at the first key frame after it (env LIVEHOUSE_SEGMENT_MIN)")
+		fs.DurationVar(&o.targetDuration, "target-duration", 2*time.Second, "EXT-X-TARGETDURATION, whole seconds; must cover the publishers' key frame interval (env LIVEHOUSE_TARGET_DURATION)")
+		fs.DurationVar(&o.readTimeout, "ingest-timeout", 10*time.Second, "close an encoder that sends nothing for this long (env LIVEHOUSE_INGEST_TIMEOUT)")
+		fs.BoolVar(&o.secureCookies, "secure-cookies", false, "mark session cookies Secure (behind a TLS-terminating proxy) (env LIVEHOUSE_SECURE_COOKIES)")
+		fs.BoolVar(&o.trustProxy, "trust-proxy", false, "take client addresses from X-Forwarded-For, for rate limits; only behind a proxy that sets it (env LIVEHOUSE_TRUST_PROXY)")
 		fs.StringVar(&o.natsURL, "nats-url", env("LIVEHOUSE_NATS_URL", ""), "NATS server (nats://host:4222) carrying chat between nodes; empty: this process only (env LIVEHOUSE_NATS_URL)")
-		fs.BoolVar(&o.webhooksPrivate, "webhooks-allow-private", envBool("LIVEHOUSE_WEBHOOKS_ALLOW_PRIVATE"), "let webhooks call loopback and private addresses (env LIVEHOUSE_WEBHOOKS_ALLOW_PRIVATE)")
-		fs.BoolVar(&o.noSandbox, "no-sandbox-payments", envBool("LIVEHOUSE_NO_SANDBOX_PAYMENTS"), "turn off the sandbox payment provider and its test cards (env LIVEHOUSE_NO_SANDBOX_PAYMENTS)")
+		fs.BoolVar(&o.webhooksPrivate, "webhooks-allow-private", false, "let webhooks call loopback and private addresses (env LIVEHOUSE_WEBHOOKS_ALLOW_PRIVATE)")
+		fs.BoolVar(&o.noSandbox, "no-sandbox-payments", false, "turn off the sandbox payment provider and its test cards (env LIVEHOUSE_NO_SANDBOX_PAYMENTS)")
+		// Typed settings from the environment go through the flags' own
+		// parsers, so a malformed value is an error naming the variable.
+		for _, e := range []struct{ flag, env string }{
+			{"reconnect-grace", "LIVEHOUSE_RECONNECT_GRACE"},
+			{"part-target", "LIVEHOUSE_PART_TARGET"},
+			{"segment-min", "LIVEHOUSE_SEGMENT_MIN"},
+			{"target-duration", "LIVEHOUSE_TARGET_DURATION"},
+			{"ingest-timeout", "LIVEHOUSE_INGEST_TIMEOUT"},
+			{"secure-cookies", "LIVEHOUSE_SECURE_COOKIES"},
+			{"trust-proxy", "LIVEHOUSE_TRUST_PROXY"},
+			{"webhooks-allow-private", "LIVEHOUSE_WEBHOOKS_ALLOW_PRIVATE"},
+			{"no-sandbox-payments", "LIVEHOUSE_NO_SANDBOX_PAYMENTS"},
+		} {
+			o.setFromEnv(fs, e.flag, e.env)
+		}
 		// Secrets come from the environment only, so they never show in a process list.
 		o.stripeSecret = os.Getenv("LIVEHOUSE_STRIPE_SECRET_KEY")
 		o.stripeWebhookSecret = os.Getenv("LIVEHOUSE_STRIPE_WEBHOOK_SECRET")
@@ -76,16 +93,26 @@ func env(key, def string) string {
 	return def
 }
 
-func envBool(key string) bool {
-	v := strings.ToLower(os.Getenv(key))
-	return v == "1" || v == "true" || v == "yes"
-}
-
-func envDuration(key string, def time.Duration) time.Duration {
-	if d, err := time.ParseDuration(os.Getenv(key)); err == nil {
-		return d
+// setFromEnv sets flag name from the environment variable key, if set,
+// recording a malformed value in o.envErrs. Booleans also take yes and no.
+func (o *options) setFromEnv(fs *flag.FlagSet, name, key string) {
+	v, ok := os.LookupEnv(key)
+	if !ok || v == "" {
+		return
 	}
-	return def
+	if f := fs.Lookup(name); f != nil {
+		if _, isBool := f.Value.(interface{ IsBoolFlag() bool }); isBool {
+			switch strings.ToLower(v) {
+			case "yes":
+				v = "true"
+			case "no":
+				v = "false"
+			}
+		}
+	}
+	if err := fs.Set(name, v); err != nil {
+		o.envErrs = append(o.envErrs, fmt.Errorf("environment variable %s=%q (for --%s): %w", key, v, name, err))
+	}
 }
 
 func (o *options) logger(w io.Writer) (*slog.Logger, error) {
@@ -137,9 +164,16 @@ func (o *options) ladder() (transcode.Ladder, error) {
 }
 
 func (o *options) serverConfig(logger *slog.Logger) (server.Config, error) {
+	if err := errors.Join(o.envErrs...); err != nil {
+		return server.Config{}, err
+	}
 	l, err := o.ladder()
 	if err != nil {
 		return server.Config{}, err
+	}
+	hlsCfg := hls.Config{PartTarget: o.partTarget, SegmentMin: o.segmentMin, TargetDuration: o.targetDuration}
+	if err := hlsCfg.Validate(); err != nil {
+		return server.Config{}, fmt.Errorf("--part-target, --segment-min, --target-duration: %w", err)
 	}
 	publicRTMP := ""
 	if o.publicHost != "" {
@@ -156,7 +190,7 @@ func (o *options) serverConfig(logger *slog.Logger) (server.Config, error) {
 		DatabaseURL:         o.databaseURL,
 		NATSURL:             o.natsURL,
 		Ladder:              l,
-		HLS:                 hls.Config{PartTarget: o.partTarget, SegmentMin: o.segmentMin, TargetDuration: o.targetDuration},
+		HLS:                 hlsCfg,
 		FFmpegPath:          o.ffmpeg,
 		Grace:               o.grace,
 		RTMPReadTimeout:     o.readTimeout,

@@ -1,6 +1,10 @@
 package hls
 
-import "time"
+import (
+	"errors"
+	"fmt"
+	"time"
+)
 
 // Config tunes the LL-HLS muxers of a ladder. Zero fields take defaults.
 type Config struct {
@@ -54,4 +58,25 @@ func (c Config) withDefaults() Config {
 		c.ReadyTimeout = 5 * time.Second
 	}
 	return c
+}
+
+// Validate reports settings that cannot make valid LL-HLS playlists: a
+// negative duration, a part target not below the target duration, a
+// part target above the shortest segment, or a target duration set below
+// the shortest segment.
+func (c Config) Validate() error {
+	if c.PartTarget < 0 || c.SegmentMin < 0 || c.TargetDuration < 0 || c.PartHoldBack < 0 || c.ReadyTimeout < 0 {
+		return errors.New("hls: durations must not be negative")
+	}
+	if c.TargetDuration > 0 && c.SegmentMin > c.TargetDuration {
+		return fmt.Errorf("hls: the shortest segment (%v) exceeds the target duration (%v)", c.SegmentMin, c.TargetDuration)
+	}
+	d := c.withDefaults()
+	if d.PartTarget >= d.TargetDuration {
+		return fmt.Errorf("hls: the part target (%v) must be below the target duration (%v)", d.PartTarget, d.TargetDuration)
+	}
+	if d.PartTarget > d.SegmentMin {
+		return fmt.Errorf("hls: the part target (%v) exceeds the shortest segment (%v)", d.PartTarget, d.SegmentMin)
+	}
+	return nil
 }

@@ -825,3 +825,30 @@ func TestGiftAlertsReachChatOnceAndGrowOneCombo(t *testing.T) {
 		ledger(t, w.admin)
 	})
 }
+
+// The revenue report gives coin sales in one currency at a time and lists
+// the currencies sold in: cents of different currencies never add up.
+func TestRevenueReportsCoinSalesPerCurrency(t *testing.T) {
+	w := newMoneyWorld(t, "")
+	euro := decode[struct {
+		ID string `json:"id"`
+	}](t, want(t, w.admin.pay(t, "/admin/coin-packs", newKey(), map[string]any{"name": "Euro", "coins": 300, "price": 250, "currency": "EUR"}), 201))
+	w.viewer.buy(t, 100) // 99 USD cents
+	want(t, w.viewer.pay(t, "/payments/orders", newKey(), map[string]string{"pack_id": euro.ID, "provider": "sandbox", "card": payment.CardSucceeds}), 201)
+	type report struct {
+		Currency   string           `json:"currency"`
+		Currencies []string         `json:"currencies"`
+		Totals     map[string]int64 `json:"totals"`
+	}
+	usd := decode[report](t, want(t, w.admin.get(t, "/api/v1/admin/revenue?days=7"), 200))
+	if usd.Currency != "USD" || !reflect.DeepEqual(usd.Currencies, []string{"EUR", "USD"}) || usd.Totals["sales"] != 99 {
+		t.Errorf("default revenue report = %+v, want USD sales of 99 and currencies EUR, USD", usd)
+	}
+	eur := decode[report](t, want(t, w.admin.get(t, "/api/v1/admin/revenue?days=7&currency=EUR"), 200))
+	if eur.Currency != "EUR" || eur.Totals["sales"] != 250 {
+		t.Errorf("EUR revenue report = %+v, want sales of 250", eur)
+	}
+	if r := w.admin.get(t, "/api/v1/admin/revenue?currency=dollars"); r.status != 400 {
+		t.Errorf("a malformed currency: %s, want 400", r)
+	}
+}

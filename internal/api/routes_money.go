@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -1416,11 +1417,33 @@ func (a *API) adminRevenue(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	totals, ds, err := a.cfg.Money.Revenue(r.Context(), "USD", days)
+	// Coin sales are reported in one currency at a time: amounts in
+	// different currencies do not add up.
+	as, err := a.cfg.MoneyStore.LedgerAccounts(r.Context(), "platform", 1000)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"totals": totals, "days": ds})
+	currencies := []string{}
+	for _, x := range as {
+		if cur, ok := strings.CutPrefix(x.ID, "platform:sales:"); ok {
+			currencies = append(currencies, cur)
+		}
+	}
+	slices.Sort(currencies)
+	currency := r.URL.Query().Get("currency")
+	switch {
+	case currency != "" && !currencyRE.MatchString(currency):
+		return errBadRequest("currency", "currency must be an ISO 4217 code such as USD")
+	case currency == "" && len(currencies) > 0 && !slices.Contains(currencies, "USD"):
+		currency = currencies[0]
+	case currency == "":
+		currency = "USD"
+	}
+	totals, ds, err := a.cfg.Money.Revenue(r.Context(), currency, days)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"currency": currency, "currencies": currencies, "totals": totals, "days": ds})
 	return nil
 }
 

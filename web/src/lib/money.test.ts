@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { addMoney, applyEvent, initialState, type MoneyItem } from './chat';
-import { Action, alertTitle, coins, impressionKey, isImageURL, mergeAlert, newKey, price, type MoneyEvent } from './money';
+import { Action, alertTitle, coins, impressionKey, isImageURL, mergeAlert, minorText, newKey, parseMinor, price, type MoneyEvent } from './money';
 import { niceMax } from '../components/BarChart';
 
 const KEY = /^[A-Za-z0-9_-]{8,128}$/;
@@ -96,5 +96,27 @@ describe('formatting', () => {
     expect(niceMax(7)).toBe(10);
     expect(niceMax(130)).toBe(200);
     expect(niceMax(4200)).toBe(5000);
+  });
+});
+
+describe('prices in minor units', () => {
+  it('format by the currency\'s own decimals', () => {
+    expect(price(499, 'USD')).toBe('$4.99');
+    expect(price(500, 'JPY')).toBe('¥500');
+    expect(price(1234, 'KWD')).toContain('1.234');
+    expect(minorText(5, 2)).toBe('0.05');
+    expect(minorText(-1999, 2)).toBe('-19.99');
+  });
+  it('parse typed amounts into integers without floats', () => {
+    expect(parseMinor('4.99', 'USD')).toBe(499);
+    expect(parseMinor('19.99', 'USD')).toBe(1999);
+    expect(parseMinor('0.29', 'USD')).toBe(29); // 0.29 * 100 is 28.999999999999996
+    expect(parseMinor('1.1', 'USD')).toBe(110);
+    expect(parseMinor(' 5 ', 'USD')).toBe(500);
+    expect(parseMinor('500', 'JPY')).toBe(500);
+    expect(parseMinor('1.234', 'KWD')).toBe(1234);
+    for (const bad of ['', '4.999', '-1', '1e3', '4,99', '0x10', '4.99.1', '5.5', 'NaN']) {
+      expect(parseMinor(bad, bad === '5.5' ? 'JPY' : 'USD'), bad).toBeNull();
+    }
   });
 });

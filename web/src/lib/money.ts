@@ -145,10 +145,13 @@ export const admin = {
   ledger: async (q: Query) => paged<LedgerTxn>(await api.get('/admin/ledger', q)),
   accounts: async (kind: string) => items<LedgerAccount>(await api.get('/admin/ledger/accounts', { kind })),
   verify: () => api.get<LedgerVerify>('/admin/ledger/verify'),
-  revenue: async (days = 30) => normalizeReport(await api.get<Revenue>('/admin/revenue', { days })),
+  revenue: async (days = 30, currency = '') => normalizeReport(await api.get<RevenueReport>('/admin/revenue', { days, currency: currency || undefined })),
 };
 
 type Report = { totals: Record<string, number>; days: Array<{ date: string }> };
+
+/** RevenueReport is the platform's revenue, with coin sales in one currency of those sold in. */
+export type RevenueReport = Revenue & { currency?: string; currencies?: string[] };
 
 /**
  * normalizeReport reads a report's days either flat ({date, gift, tip, …},
@@ -173,13 +176,49 @@ export function num(n: number): string {
   return whole.format(n);
 }
 
-/** money formats minor units of a currency: price(499, 'USD') is "$4.99". */
-export function price(minor: number, currency = 'USD'): string {
+/** currencyDigits is how many decimals a currency's minor unit has: 2 for USD, 0 for JPY, 3 for KWD. */
+export function currencyDigits(currency: string): number {
   try {
-    return new Intl.NumberFormat('en-US', { style: 'currency', currency }).format(minor / 100);
+    return new Intl.NumberFormat('en-US', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ?? 2;
   } catch {
-    return `${(minor / 100).toFixed(2)} ${currency}`;
+    return 2;
   }
+}
+
+/** minorText writes minor units as a decimal string by digits, never through a float: minorText(499, 2) is "4.99". */
+export function minorText(minor: number, digits: number): string {
+  const neg = minor < 0;
+  const d = String(Math.abs(Math.trunc(minor))).padStart(digits + 1, '0');
+  const text = digits > 0 ? `${d.slice(0, -digits)}.${d.slice(-digits)}` : d;
+  return neg ? `-${text}` : text;
+}
+
+/** price formats minor units of a currency: price(499, 'USD') is "$4.99", price(500, 'JPY') "¥500". */
+export function price(minor: number, currency = 'USD'): string {
+  const digits = currencyDigits(currency);
+  const text = minorText(minor, digits);
+  try {
+    // Intl reads a decimal string exactly (no binary fraction in between).
+    return new Intl.NumberFormat('en-US', { style: 'currency', currency }).format(text as unknown as number);
+  } catch {
+    return `${text} ${currency}`;
+  }
+}
+
+/**
+ * parseMinor reads a typed price ("4.99", "5", "4.9") into the currency's
+ * minor units as an integer, from the digits of the string, never through
+ * a float; null when it is not a plain positive amount the currency can
+ * hold (too many decimals, signs, exponents, separators).
+ */
+export function parseMinor(text: string, currency: string): number | null {
+  const digits = currencyDigits(currency);
+  const m = /^\s*(\d{1,13})(?:\.(\d*))?\s*$/.exec(text);
+  if (!m) return null;
+  const frac = m[2] ?? '';
+  if (frac.length > digits) return null;
+  const n = Number(m[1] + frac.padEnd(digits, '0'));
+  return Number.isSafeInteger(n) ? n : null;
 }
 
 /** needsCoins reports whether an error is cured by buying coins. */

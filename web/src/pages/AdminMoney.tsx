@@ -6,7 +6,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { CATEGORIES } from '../lib/categories';
 import { dateTime } from '../lib/format';
 import { useAsync } from '../lib/hooks';
-import { Action, admin, coins, num, price, type Paged } from '../lib/money';
+import { Action, admin, coins, currencyDigits, minorText, num, parseMinor, price, type Paged } from '../lib/money';
 import { useToasts } from '../lib/session';
 import type { AdCreative, LedgerTxn, LedgerVerify, MonetizationSettings, Order, Payout } from '../lib/types';
 import { BarChart, SOURCE_COLORS } from '../components/BarChart';
@@ -87,11 +87,15 @@ function CoinPacks() {
   const s = useToggle((id, active) => admin.updateCoinPack(id, { active }), list.reload);
   const create = useRef(new Action()).current;
   const [draft, setDraft] = useState({ name: '', coins: 500, dollars: '4.99', currency: 'USD' });
-  const cents = (d: string) => Math.round(Number(d) * 100);
   const add = async (e: Event) => {
     e.preventDefault();
-    if (!draft.name.trim() || !(draft.coins > 0) || !(cents(draft.dollars) > 0)) { s.setError('Give the pack a name, a number of coins and a price.'); return; }
-    if (await s.run('new', () => admin.createCoinPack(create, { name: draft.name.trim(), coins: draft.coins, price: cents(draft.dollars), currency: draft.currency.toUpperCase() }), `Coin pack ${draft.name} added`)) {
+    const currency = draft.currency.trim().toUpperCase();
+    const minor = parseMinor(draft.dollars, currency);
+    if (!draft.name.trim() || !(draft.coins > 0) || minor === null || minor <= 0) {
+      s.setError(`Give the pack a name, a number of coins and a price such as ${minorText(499, currencyDigits(currency))} (at most ${currencyDigits(currency)} decimals in ${currency || 'its currency'}).`);
+      return;
+    }
+    if (await s.run('new', () => admin.createCoinPack(create, { name: draft.name.trim(), coins: draft.coins, price: minor, currency }), `Coin pack ${draft.name} added`)) {
       setDraft({ ...draft, name: '' });
       list.reload();
     }
@@ -127,7 +131,7 @@ function CoinPacks() {
       <form class="inline-form" onSubmit={add} noValidate aria-label="Add a coin pack">
         <Field id="pack-name" label="Name"><input id="pack-name" value={draft.name} maxLength={60} onInput={(e) => setDraft({ ...draft, name: val(e) })} /></Field>
         <Field id="pack-coins" label="Coins"><input id="pack-coins" type="number" min={1} value={draft.coins} onInput={(e) => setDraft({ ...draft, coins: numVal(e) })} /></Field>
-        <Field id="pack-price" label="Price"><input id="pack-price" type="number" min={0.01} step={0.01} value={draft.dollars} onInput={(e) => setDraft({ ...draft, dollars: val(e) })} /></Field>
+        <Field id="pack-price" label="Price"><input id="pack-price" inputMode="decimal" autoComplete="off" value={draft.dollars} onInput={(e) => setDraft({ ...draft, dollars: val(e) })} /></Field>
         <Field id="pack-currency" label="Currency"><input id="pack-currency" value={draft.currency} maxLength={3} onInput={(e) => setDraft({ ...draft, currency: val(e) })} /></Field>
         <button type="submit" class="btn primary" disabled={s.busy === 'new'}>Add pack</button>
       </form>
@@ -547,8 +551,10 @@ function Transactions() {
 
 function RevenueReport() {
   const [days, setDays] = useState(30);
-  const res = useAsync(() => admin.revenue(days), [days]);
+  const [currency, setCurrency] = useState('');
+  const res = useAsync(() => admin.revenue(days, currency), [days, currency]);
   const r = res.data;
+  const currencies = r?.currencies ?? [];
   const series = [['gift', 'Gifts'], ['tip', 'Tips'], ['subscription', 'Subscriptions'], ['ad', 'Ads']].map(([key, label]) => ({ key, label, color: SOURCE_COLORS[key] }));
   return (
     <section class="panel" aria-labelledby="rev-h" data-testid="admin-revenue">
@@ -559,11 +565,19 @@ function RevenueReport() {
         <select id="rev-days" class="compact-select" value={days} onChange={(e) => setDays(Number((e.currentTarget as HTMLSelectElement).value))}>
           <option value={7}>Last 7 days</option><option value={30}>Last 30 days</option><option value={90}>Last 90 days</option>
         </select>
+        {currencies.length > 1 && (
+          <>
+            <label class="sr-only" for="rev-currency">Currency of coin sales</label>
+            <select id="rev-currency" class="compact-select" value={r?.currency ?? currency} onChange={(e) => setCurrency((e.currentTarget as HTMLSelectElement).value)}>
+              {currencies.map((c) => <option key={c} value={c}>{c}</option>)}
+            </select>
+          </>
+        )}
       </div>
       {res.error && !r ? <ErrorState error={res.error} retry={res.reload} /> : !r ? <Spinner /> : (
         <>
           <div class="metrics">
-            <div class="metric" data-testid="revenue-sales"><span class="metric-label">Coin sales</span><span class="metric-value">{price(r.totals.sales)}</span></div>
+            <div class="metric" data-testid="revenue-sales"><span class="metric-label">Coin sales</span><span class="metric-value">{price(r.totals.sales, r.currency ?? 'USD')}</span></div>
             {series.map((x) => (
               <div key={x.key} class="metric source" data-testid={`revenue-${x.key}`}>
                 <span class="metric-label"><span class="swatch" data-source={x.key} aria-hidden="true" /> Platform share of {x.label.toLowerCase()}</span>

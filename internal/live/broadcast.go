@@ -26,6 +26,8 @@ type Broadcast struct {
 	cfgLadder transcode.Ladder // the manager's ladder when the broadcast began
 	log       *slog.Logger
 
+	done chan struct{} // closed once ended is set
+
 	mu           sync.Mutex
 	hasPublisher bool
 	ended        bool
@@ -95,6 +97,10 @@ type Publication struct {
 	b  *Broadcast
 	ep *epoch
 }
+
+// Done is closed when the broadcast goes off the air for good (a kick, the
+// grace window over, shutdown): the ingest then closes the connection.
+func (p *Publication) Done() <-chan struct{} { return p.b.done }
 
 // Begin starts the publication's media with tracks.
 func (p *Publication) Begin(tracks media.Tracks) error {
@@ -318,6 +324,7 @@ func (b *Broadcast) end(reason string, force bool) {
 		return
 	}
 	b.ended = true
+	close(b.done)
 	if b.grace != nil {
 		b.grace.Stop()
 	}

@@ -158,7 +158,7 @@ func (m *Manager) Publish(ctx context.Context, key string, remote net.Addr) (*Pu
 		}
 	}
 	if b == nil {
-		b = &Broadcast{m: m, channel: ch, cfgLadder: m.ladder, log: m.log.With("channel", ch.Slug)}
+		b = &Broadcast{m: m, channel: ch, cfgLadder: m.ladder, log: m.log.With("channel", ch.Slug), done: make(chan struct{})}
 		_ = b.acceptPublisher() // a new broadcast accepts its first publisher
 		m.broadcasts[ch.ID] = b
 	}
@@ -174,7 +174,8 @@ func (m *Manager) remove(b *Broadcast) {
 	}
 }
 
-// Kick ends the channel's broadcast at once, whatever its encoder does, and
+// Kick ends the channel's broadcast at once, whatever its encoder does (its
+// publication's Done closes, so the ingest drops the connection), and
 // refuses the channel's publishers for a few seconds (the store refuses them
 // for good once the channel is suspended). It reports whether the channel
 // was on the air.

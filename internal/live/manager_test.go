@@ -121,3 +121,32 @@ func TestReconnectThatSendsMediaStartsAFreshGraceWindow(t *testing.T) {
 		t.Errorf("ended %v after the second drop, want %v", took, grace)
 	}
 }
+
+func TestKickClosesThePublication(t *testing.T) {
+	r := startManager(t, Config{})
+	p, err := r.m.Publish(context.Background(), "key-chan", testAddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Begin(testTracks(640, 360)); err != nil {
+		t.Fatal(err)
+	}
+	feed(p, 0, 10)
+	select {
+	case <-p.Done():
+		t.Fatal("Done closed while live")
+	default:
+	}
+	if !r.m.Kick("ch1", "terms of service") {
+		t.Fatal("Kick found nothing on the air")
+	}
+	select {
+	case <-p.Done():
+	case <-time.After(time.Second):
+		t.Fatal("a kicked publication's Done stayed open, so its connection would too")
+	}
+	p.End(errors.New("closed")) // what the ingest does next
+	if _, err := r.m.Publish(context.Background(), "key-chan", testAddr); !errors.Is(err, ErrSuspended) {
+		t.Errorf("publish right after the kick: %v, want ErrSuspended", err)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/bluenviron/gortmplib"
@@ -59,7 +60,22 @@ func (s *Server) serveConn(nc net.Conn, id uint64) {
 func (s *Server) runPublication(nc net.Conn, sc *gortmplib.ServerConn, pub Publication,
 	log *slog.Logger, accepted time.Time,
 ) {
-	mc := &msgConn{sc: sc, nc: nc, timeout: s.ReadTimeout, closing: s.isClosed}
+	// Close the connection as soon as the consumer ends the publication:
+	// that unblocks the read, which then classifies as ErrEndedByConsumer.
+	var ended atomic.Bool
+	finished := make(chan struct{})
+	watched := make(chan struct{})
+	go func() {
+		defer close(watched)
+		select {
+		case <-pub.Done():
+			ended.Store(true)
+			_ = nc.Close()
+		case <-finished:
+		}
+	}()
+	defer func() { close(finished); <-watched }()
+	mc := &msgConn{sc: sc, nc: nc, timeout: s.ReadTimeout, closing: s.isClosed, ended: ended.Load}
 	_ = nc.SetDeadline(time.Now().Add(s.ReadTimeout))
 	ses := &session{mc: mc, pub: pub, log: log, accepted: accepted}
 	err := sc.AcceptAction()
@@ -77,7 +93,7 @@ func (s *Server) runPublication(nc net.Conn, sc *gortmplib.ServerConn, pub Publi
 		// No FCUnpublish/deleteStream: the encoder crashed or the network
 		// dropped, so the live layer may wait for it to come back.
 		log.Info("rtmp publish ended", "reason", err, "units", ses.units, "began", ses.begun)
-	case errors.Is(err, ErrServerClosed):
+	case errors.Is(err, ErrServerClosed), errors.Is(err, ErrEndedByConsumer):
 		log.Info("rtmp publish ended", "reason", err, "units", ses.units)
 	case !ses.begun && isRefusal(err):
 		log.Warn("rtmp publisher refused", "reason", err)

@@ -27,6 +27,9 @@ var (
 	ErrBadStream = errors.New("rtmp: malformed stream")
 	// ErrServerClosed: the server was closed under the publisher.
 	ErrServerClosed = errors.New("rtmp: server closed")
+	// ErrEndedByConsumer: the publication's Done closed (the channel was
+	// taken off the air), so the server closed the connection.
+	ErrEndedByConsumer = errors.New("rtmp: publication ended by the server (channel taken off the air)")
 	// ErrConnectionLost ends a publication whose connection closed without an
 	// unpublish command (EOF, reset): the encoder crashed or the network
 	// dropped, so the live layer may wait for it to come back.

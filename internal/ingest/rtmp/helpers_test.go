@@ -85,7 +85,7 @@ func (r *recorder) OnPublish(key string, _ net.Addr) (Publication, error) {
 		return nil, errors.New("stream already live")
 	}
 	r.live = true
-	p := &recPub{r: r, began: make(chan struct{}), ended: make(chan struct{})}
+	p := &recPub{r: r, began: make(chan struct{}), ended: make(chan struct{}), done: make(chan struct{})}
 	r.pubs = append(r.pubs, p)
 	r.newPub <- p
 	return p, nil
@@ -112,6 +112,7 @@ type recPub struct {
 	r      *recorder
 	began  chan struct{}
 	ended  chan struct{}
+	done   chan struct{} // Done; close it to end the publication
 	mu     sync.Mutex
 	tracks media.Tracks
 	begun  time.Time
@@ -157,6 +158,8 @@ func (p *recPub) End(err error) {
 	p.r.live = false
 	p.r.mu.Unlock()
 }
+
+func (p *recPub) Done() <-chan struct{} { return p.done }
 
 func (p *recPub) unitCount() int {
 	p.mu.Lock()

@@ -52,6 +52,10 @@ type Publication interface {
 	// connection just closed, else the reason (ErrStalled, ErrServerClosed,
 	// ErrUnsupportedCodec...).
 	End(err error)
+	// Done is closed when the consumer ends the publication on its own (the
+	// channel was taken off the air): the server then closes the connection
+	// and calls End with ErrEndedByConsumer. A nil channel never closes.
+	Done() <-chan struct{}
 }
 
 // Defaults for the zero values of Server fields.

@@ -31,6 +31,7 @@ type msgConn struct {
 	nc      net.Conn
 	timeout time.Duration
 	closing func() bool
+	ended   func() bool // the consumer ended the publication
 	replay  []message.Message
 	err     error // last error returned by Read
 }
@@ -70,6 +71,8 @@ func (c *msgConn) classify(err error) error {
 	switch {
 	case c.closing():
 		return ErrServerClosed
+	case c.ended != nil && c.ended():
+		return ErrEndedByConsumer
 	case errors.Is(err, io.EOF):
 		return ErrConnectionLost
 	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE):

@@ -180,6 +180,7 @@ func TestPublishedStreamPlaysInEveryRendition(t *testing.T) {
 
 	checkBlockingReload(t, r, bases["480p"])
 	checkHealth(t, r)
+	checkThumbnailRefreshes(t, r)
 
 	// The creator stops: the playlists end and the session is recorded.
 	if err := pub.Stop(); err != nil {
@@ -335,6 +336,30 @@ func checkHealth(t *testing.T, r *rig) {
 		code, h, jpg := r.get(ch.Status.Thumbnail)
 		return code == 200 && h.Get("Content-Type") == "image/jpeg" && strings.HasPrefix(jpg, "\xff\xd8") && len(jpg) > 2000
 	})
+}
+
+// checkThumbnailRefreshes checks that the thumbnail file is rewritten about
+// every 10 s (the first one was written when checkHealth returned).
+func checkThumbnailRefreshes(t *testing.T, r *rig) {
+	t.Helper()
+	path := filepath.Join(r.dataDir, "thumbnails", rigSlug+".jpg")
+	st, err := os.Stat(path)
+	if err != nil {
+		t.Fatalf("thumbnail file: %v", err)
+	}
+	first := st.ModTime()
+	var next time.Time
+	waitFor(t, time.Until(first.Add(15*time.Second)), "the thumbnail to be refreshed", func() bool {
+		st, err := os.Stat(path)
+		if err != nil {
+			return false
+		}
+		next = st.ModTime()
+		return next.After(first)
+	})
+	if d := next.Sub(first); d < 7*time.Second || d > 14*time.Second {
+		t.Errorf("thumbnail refreshed after %v, want about 10 s", d)
+	}
 }
 
 // mappedSegment is a complete segment of a media playlist and its init.

@@ -51,11 +51,12 @@ func (l *logBuffer) String() string {
 }
 
 type rig struct {
-	t   *testing.T
-	srv *livetest.Server
-	key string
-	log *logBuffer
-	ctx context.Context
+	t       *testing.T
+	srv     *livetest.Server
+	key     string
+	log     *logBuffer
+	ctx     context.Context
+	dataDir string
 }
 
 const rigSlug = "e2e"
@@ -80,7 +81,7 @@ func startRig(t *testing.T, o livetest.Options) *rig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &rig{t: t, srv: srv, key: key, log: logs, ctx: ctx}
+	r := &rig{t: t, srv: srv, key: key, log: logs, ctx: ctx, dataDir: o.DataDir}
 	t.Cleanup(func() {
 		if err := srv.Close(); err != nil {
 			t.Errorf("close server: %v", err)

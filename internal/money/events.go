@@ -85,7 +85,7 @@ func (s *Service) HandleEvent(ctx context.Context, ev ProviderEvent) (EventOutco
 		}
 		return EventOutcome{Action: "declined"}, s.cfg.Store.MarkPaymentEvent(ctx, ev.Provider, ev.EventID)
 	case EventPartialRefund:
-		note := fmt.Sprintf("%s refunded %d of %d %s (event %s): not reversed here; review it", ev.Provider, ev.Amount, o.Price, o.Currency, ev.EventID)
+		note := fmt.Sprintf("%s refunded %d of %d %s (event %s): nothing reversed here, for an admin to review", ev.Provider, ev.Amount, o.Price, o.Currency, ev.EventID)
 		s.log.Warn("money: a partial refund moves nothing; an admin should review the order", "order", o.ID, "event", ev.EventID,
 			"refunded", ev.Amount, "price", o.Price, "currency", o.Currency)
 		if err := s.cfg.Store.NoteOrder(ctx, o.ID, note); err != nil {
@@ -121,7 +121,7 @@ func (s *Service) reversalOfUnpaid(ctx context.Context, ev ProviderEvent, o stor
 		return EventOutcome{}, refuse("order_not_paid", "event %s reverses order %s, which is still %s here; deliver it again once the payment is recorded", ev.EventID, o.ID, o.Status)
 	case ev.Kind == EventChargedBack && o.Status == store.OrderRefunded:
 		s.log.Warn("money: a dispute of a refunded order moves nothing; an admin should review it", "order", o.ID, "event", ev.EventID)
-		if err := s.cfg.Store.NoteOrder(ctx, o.ID, fmt.Sprintf("disputed at %s after its refund (event %s): nothing moved here; review it", ev.Provider, ev.EventID)); err != nil {
+		if err := s.cfg.Store.NoteOrder(ctx, o.ID, fmt.Sprintf("disputed at %s after its refund (event %s): nothing moved here, for an admin to review", ev.Provider, ev.EventID)); err != nil {
 			return EventOutcome{}, err
 		}
 		return EventOutcome{Action: "review"}, s.cfg.Store.MarkPaymentEvent(ctx, ev.Provider, ev.EventID)

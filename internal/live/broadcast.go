@@ -192,6 +192,16 @@ func (b *Broadcast) startTranscoderLocked(ep *epoch) {
 			sinks[r.Name] = b.ladder.Rendition(r.Name)
 		}
 	}
+	// Rungs the new picture is too small for end (EXT-X-ENDLIST) and leave
+	// the multivariant playlist, rather than stay listed with frozen
+	// playlists. The last transcoder has stopped: nothing writes them.
+	for _, rend := range b.ladder.Renditions() {
+		if rend != b.leader && sinks[rend.Name()] == nil && !rend.Ended() {
+			b.log.Info("rendition ended: the reconnected encoder's picture is too small for it", "rendition", rend.Name(),
+				"width", ep.tracks.Video.Width, "height", ep.tracks.Video.Height)
+			rend.End()
+		}
+	}
 	tx, err := transcode.New(transcode.Config{
 		FFmpegPath:    m.cfg.FFmpegPath,
 		Ladder:        ladder,

@@ -266,7 +266,11 @@ func (a *API) listDeliveries(w http.ResponseWriter, r *http.Request) error {
 	if !found {
 		return notFound("no webhook " + id + " on channel " + ch.Slug)
 	}
-	ds, err := a.cfg.Store.Deliveries(r.Context(), id, 50)
+	pg, err := pageParams(r)
+	if err != nil {
+		return err
+	}
+	ds, next, err := a.cfg.Store.DeliveriesPage(r.Context(), id, pg)
 	if err != nil {
 		return err
 	}
@@ -291,7 +295,7 @@ func (a *API) listDeliveries(w http.ResponseWriter, r *http.Request) error {
 		}
 		out = append(out, v)
 	}
-	writeJSON(w, http.StatusOK, page[deliveryView]{Items: out})
+	writeJSON(w, http.StatusOK, page[deliveryView]{Items: out, NextCursor: next})
 	return nil
 }
 

@@ -44,7 +44,7 @@ type Store interface {
 	CreateWebhook(ctx context.Context, channelID, rawURL string, events []string) (store.Webhook, string, error)
 	Webhooks(ctx context.Context, channelID string) ([]store.Webhook, error)
 	DeleteWebhook(ctx context.Context, channelID, id string) error
-	Deliveries(ctx context.Context, webhookID string, limit int) ([]store.Delivery, error)
+	DeliveriesPage(ctx context.Context, webhookID string, page store.Page) ([]store.Delivery, string, error)
 	// Realtime (moderation lists and the stream-clock replay)
 	Moderators(ctx context.Context, channelID string) ([]string, error)
 	AuditLog(ctx context.Context, channelID string, page store.Page) ([]store.AuditEntry, string, error)

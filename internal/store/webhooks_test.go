@@ -96,3 +96,42 @@ func TestDeliveriesAreQueuedPerSubscribedWebhookClaimedOnceAndRetried(t *testing
 		}
 	})
 }
+
+func TestDeliveriesPageWalksEveryDeliveryOfOneMillisecondOnce(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, s *Store) {
+		ctx := t.Context()
+		ch := mustChannel(t, s, "paged-hooks", "", Profile{})
+		hook, _, _ := s.CreateWebhook(ctx, ch.ID, "https://example.com/live", []string{"live"})
+		fixedClock(s, time.UnixMilli(1_760_000_000_000)) // every delivery in one millisecond
+		want := map[string]bool{}
+		for range 7 {
+			if _, err := s.EnqueueDeliveries(ctx, ch.ID, EventLive, func(id string) []byte { want[id] = true; return []byte(`{}`) }); err != nil {
+				t.Fatal(err)
+			}
+		}
+		seen, cursor, pages := map[string]bool{}, "", 0
+		for {
+			ds, next, err := s.DeliveriesPage(ctx, hook.ID, Page{Limit: 3, After: cursor})
+			if err != nil {
+				t.Fatal(err)
+			}
+			pages++
+			for _, d := range ds {
+				if seen[d.ID] {
+					t.Errorf("delivery %s listed twice", d.ID)
+				}
+				seen[d.ID] = true
+			}
+			if next == "" {
+				break
+			}
+			cursor = next
+		}
+		if len(seen) != len(want) || pages != 3 {
+			t.Errorf("walked %d of %d deliveries in %d pages; want all in 3", len(seen), len(want), pages)
+		}
+		if _, _, err := s.DeliveriesPage(ctx, hook.ID, Page{After: "garbage"}); err == nil {
+			t.Error("a garbage cursor was accepted")
+		}
+	})
+}

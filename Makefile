@@ -37,6 +37,8 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzPublishSequence -fuzztime 30s ./internal/ingest/rtmp/
 	$(GO) test -run '^$$' -fuzz FuzzCleanText -fuzztime 30s ./internal/realtime/
 	$(GO) test -run '^$$' -fuzz FuzzCommandFrame -fuzztime 30s ./internal/realtime/
+	$(GO) test -run '^$$' -fuzz '^FuzzClientFrame$$' -fuzztime 30s ./internal/realtime/
+	$(GO) test -run '^$$' -fuzz '^FuzzBusPayload$$' -fuzztime 30s ./internal/realtime/
 	$(GO) test -run '^$$' -fuzz FuzzParseSpliceInsert -fuzztime 30s ./internal/hls/
 	$(GO) test -run '^$$' -fuzz FuzzOriginPath -fuzztime 30s ./internal/hls/
 	$(GO) test -run '^$$' -fuzz FuzzParseRenditionFlag -fuzztime 30s ./internal/transcode/

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -29,12 +30,46 @@ type options struct {
 	targetDuration                                    time.Duration
 	secureCookies, trustProxy, webhooksPrivate        bool
 	natsURL                                           string
+	trustedProxies                                    prefixList
+	chatMaxSockets                                    int
 	noSandbox                                         bool
 	stripeSecret, stripeWebhookSecret                 string
 	envErrs                                           []error // malformed environment settings
 }
 
 type stringList []string
+
+// prefixList is a comma-separated list of CIDR prefixes or bare addresses
+// (a bare address is its own /32 or /128); the flag may also repeat.
+type prefixList []netip.Prefix
+
+func (l *prefixList) String() string {
+	out := make([]string, len(*l))
+	for i, p := range *l {
+		out[i] = p.String()
+	}
+	return strings.Join(out, ",")
+}
+
+func (l *prefixList) Set(v string) error {
+	for _, f := range strings.Split(v, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		if p, err := netip.ParsePrefix(f); err == nil {
+			*l = append(*l, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(f)
+		if err != nil {
+			return fmt.Errorf("%q is neither an address nor a CIDR prefix (like 10.0.0.0/8 or 2001:db8::/32)", f)
+		}
+		a = a.Unmap()
+		*l = append(*l, netip.PrefixFrom(a, a.BitLen()))
+	}
+	return nil
+}
 
 func (l *stringList) String() string     { return strings.Join(*l, ",") }
 func (l *stringList) Set(v string) error { *l = append(*l, v); return nil }
@@ -61,6 +96,8 @@ func newFlagSet(name string, stderr io.Writer, o *options, withServer bool) *fla
 		fs.DurationVar(&o.readTimeout, "ingest-timeout", 10*time.Second, "close an encoder that sends nothing for this long (env LIVEHOUSE_INGEST_TIMEOUT)")
 		fs.BoolVar(&o.secureCookies, "secure-cookies", false, "mark session cookies Secure (behind a TLS-terminating proxy) (env LIVEHOUSE_SECURE_COOKIES)")
 		fs.BoolVar(&o.trustProxy, "trust-proxy", false, "take client addresses from X-Forwarded-For, for rate limits; only behind a proxy that sets it (env LIVEHOUSE_TRUST_PROXY)")
+		fs.Var(&o.trustedProxies, "trusted-proxies", "comma-separated addresses or CIDR prefixes of the CDN edges and proxies in front of the server; client addresses come from X-Forwarded-For past them (env LIVEHOUSE_TRUSTED_PROXIES)")
+		fs.IntVar(&o.chatMaxSockets, "chat-max-sockets", 200, "chat sockets one client network may hold open on this node; 0 means no bound (env LIVEHOUSE_CHAT_MAX_SOCKETS)")
 		fs.StringVar(&o.natsURL, "nats-url", env("LIVEHOUSE_NATS_URL", ""), "NATS server (nats://host:4222) carrying chat between nodes; empty: this process only (env LIVEHOUSE_NATS_URL)")
 		fs.BoolVar(&o.webhooksPrivate, "webhooks-allow-private", false, "let webhooks call loopback and private addresses (env LIVEHOUSE_WEBHOOKS_ALLOW_PRIVATE)")
 		fs.BoolVar(&o.noSandbox, "no-sandbox-payments", false, "turn off the sandbox payment provider and its test cards (env LIVEHOUSE_NO_SANDBOX_PAYMENTS)")
@@ -74,6 +111,8 @@ func newFlagSet(name string, stderr io.Writer, o *options, withServer bool) *fla
 			{"ingest-timeout", "LIVEHOUSE_INGEST_TIMEOUT"},
 			{"secure-cookies", "LIVEHOUSE_SECURE_COOKIES"},
 			{"trust-proxy", "LIVEHOUSE_TRUST_PROXY"},
+			{"trusted-proxies", "LIVEHOUSE_TRUSTED_PROXIES"},
+			{"chat-max-sockets", "LIVEHOUSE_CHAT_MAX_SOCKETS"},
 			{"webhooks-allow-private", "LIVEHOUSE_WEBHOOKS_ALLOW_PRIVATE"},
 			{"no-sandbox-payments", "LIVEHOUSE_NO_SANDBOX_PAYMENTS"},
 		} {
@@ -183,6 +222,8 @@ func (o *options) serverConfig(logger *slog.Logger) (server.Config, error) {
 		PublicRTMPURL:       publicRTMP,
 		SecureCookies:       o.secureCookies,
 		TrustProxy:          o.trustProxy,
+		TrustedProxies:      o.trustedProxies,
+		ChatMaxSockets:      o.chatMaxSockets,
 		WebhookAllowPrivate: o.webhooksPrivate,
 		HTTPAddr:            o.httpAddr,
 		RTMPAddr:            o.rtmpAddr,

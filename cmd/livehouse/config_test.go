@@ -1,7 +1,9 @@
 package main
 
 import (
+	"fmt"
 	"io"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -60,5 +62,26 @@ func TestInconsistentHLSTimingIsRefusedAtStart(t *testing.T) {
 	}
 	if _, err := parseServe(t, "--segment-min", "3s", "--target-duration", "3s"); err != nil {
 		t.Errorf("a consistent setting was refused: %v", err)
+	}
+}
+
+func TestTrustedProxiesAndChatSocketBoundReachTheServer(t *testing.T) {
+	t.Setenv("LIVEHOUSE_TRUSTED_PROXIES", "10.0.0.0/8, 192.0.2.7,2001:db8::/32")
+	o, err := parseServe(t, "--chat-max-sockets", "50")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := o.serverConfig(slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := fmt.Sprint(cfg.TrustedProxies)
+	if got != "[10.0.0.0/8 192.0.2.7/32 2001:db8::/32]" || cfg.ChatMaxSockets != 50 {
+		t.Errorf("trusted proxies %s, chat sockets %d", got, cfg.ChatMaxSockets)
+	}
+	t.Setenv("LIVEHOUSE_TRUSTED_PROXIES", "10.0.0.0/8,cdn.example.com")
+	o, _ = parseServe(t)
+	if _, err := o.serverConfig(slog.New(slog.DiscardHandler)); err == nil || !strings.Contains(err.Error(), "LIVEHOUSE_TRUSTED_PROXIES") {
+		t.Errorf("a host name among the trusted proxies: %v, want an error naming the variable", err)
 	}
 }

@@ -41,16 +41,17 @@ func (s *Server) openRooms(ctx context.Context, clock *streamClock) error {
 		perIP = account.Rate{Burst: 60, Every: 50 * time.Millisecond}
 	}
 	hub, err := realtime.New(realtime.Config{
-		Store:         s.store,
-		Bus:           b,
-		Clock:         clock,
-		Subscriptions: subscriptions{s.store},
-		PerUser:       account.NewLimiter(perUser),
-		PerIP:         account.NewLimiter(perIP),
-		GapCheck:      gapCheck,
-		Linger:        cfg.ChatLinger,
-		MaxLinger:     cfg.ChatMaxLinger,
-		Logger:        cfg.Logger.With("component", "realtime"),
+		Store:               s.store,
+		Bus:                 b,
+		Clock:               clock,
+		Subscriptions:       subscriptions{s.store},
+		PerUser:             account.NewLimiter(perUser),
+		PerIP:               account.NewLimiter(perIP),
+		GapCheck:            gapCheck,
+		Linger:              cfg.ChatLinger,
+		MaxLinger:           cfg.ChatMaxLinger,
+		MaxSocketsPerClient: cfg.ChatMaxSockets,
+		Logger:              cfg.Logger.With("component", "realtime"),
 	})
 	if err != nil {
 		b.Close()

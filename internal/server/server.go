@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"sync"
@@ -54,6 +55,12 @@ type Config struct {
 	SecureCookies bool
 	// TrustProxy reads client addresses from X-Forwarded-For (rate limits).
 	TrustProxy bool
+	// TrustedProxies are the CDN edges and proxies whose X-Forwarded-For
+	// hops are believed (api.Config.TrustedProxies).
+	TrustedProxies []netip.Prefix
+	// ChatMaxSockets bounds the chat sockets one client network holds open
+	// on this node; zero means no bound.
+	ChatMaxSockets int
 	// Passwords are the argon2id costs; zero means account.DefaultParams.
 	Passwords account.Params
 	// AuthLimits guard sign-in and sign-up; zero means the defaults.
@@ -221,6 +228,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 			RTMPURL:        s.publicRTMPURL,
 			SecureCookies:  cfg.SecureCookies,
 			TrustProxy:     cfg.TrustProxy,
+			TrustedProxies: cfg.TrustedProxies,
 			HeartbeatLimit: cfg.HeartbeatLimit,
 			Money:          s.money,
 			MoneyStore:     st,

@@ -26,6 +26,19 @@ fi
 command -v node >/dev/null || { echo "node is required (Node.js 20.19+ with npm)" >&2; exit 1; }
 [ -d web/node_modules ] || (cd web && npm ci --no-audit --no-fund)
 
+if [ "$mode" = test ]; then
+	# The UI's type check and unit tests, then a rebuild: the binary embeds the
+	# committed web/dist, so a dist that does not match web/src fails here
+	# rather than letting the browser tests run an older UI.
+	(cd web && npm run --silent typecheck && npx vitest run --reporter=dot)
+	(cd web && npm run --silent build >/dev/null)
+	if git rev-parse --git-dir >/dev/null 2>&1 && [ -n "$(git status --porcelain -- web/dist)" ]; then
+		git status --short -- web/dist | head -20 >&2
+		echo "web/dist does not match web/src: run 'cd web && npm run build' and commit web/dist" >&2
+		exit 1
+	fi
+fi
+
 work=$(mktemp -d "${TMPDIR:-/tmp}/livehouse-browser.XXXXXX")
 server_pid=""
 cleanup() {

@@ -35,10 +35,12 @@ type LiveStatus interface {
 
 // ViewerCounter counts viewers from heartbeats. Beat gives
 // channel.ErrNotLive for a channel off the air here, and
-// channel.ErrNetworkFull when the heartbeat was not counted.
+// channel.ErrNetworkFull when the heartbeat was not counted. Watching
+// tells whether a viewer id is counted on the channel now.
 type ViewerCounter interface {
 	Beat(slug, viewerID, network string) error
 	Count(slug string) (int, bool)
+	Watching(slug, viewerID string) bool
 }
 
 // Config builds the router.

@@ -118,6 +118,23 @@ func TestGoingLiveNotifiesFollowersAndSuspensionEndsTheStreamAtOnce(t *testing.T
 		return items[0].(map[string]any)["viewers"] == 3.0
 	})
 
+	// An ad break: impressions count only for players whose heartbeats are
+	// counted on the channel, not for ids a script makes up.
+	want(t, admin.do(t, req{method: "POST", path: "/api/v1/admin/ads", body: map[string]any{
+		"name": "spring", "kind": "image", "url": "data:image/png;base64,iVBORw0KGgo=", "cpm": 1000, "categories": []string{"music"}}}), 201)
+	brk := want(t, creator.do(t, req{method: "POST", path: "/api/v1/channels/on-air/ad-breaks", body: map[string]any{"duration": 30}}), 201).json(t)
+	brkID, _ := brk["id"].(string)
+	if brkID == "" {
+		t.Fatalf("ad break = %v", brk)
+	}
+	impression := func(viewer string) response {
+		return anon.do(t, req{method: "POST", path: "/api/v1/ad-breaks/" + brkID + "/impressions", body: map[string]string{"viewer_id": viewer}})
+	}
+	if r := impression("made-up-viewer"); r.status != 409 || r.errCode() != "not_watching" {
+		t.Errorf("impression from an id that sends no heartbeats: %s, want 409 not_watching", r)
+	}
+	want(t, impression("player-two"), 204)
+
 	// The follower is notified; the webhook fires, signed.
 	waitFor(t, 5*time.Second, "the follower's notification", func() bool {
 		m := want(t, fan.get(t, "/api/v1/me/notifications"), 200).json(t)

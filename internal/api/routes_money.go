@@ -761,16 +761,20 @@ func (a *API) adImpression(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(w, r, &in); err != nil {
 		return err
 	}
-	viewer, sub := "", false
+	if !viewerIDRE.MatchString(in.ViewerID) {
+		return errBadRequest("viewer_id", "viewer_id must be the player's heartbeat id: 8 to 64 characters from A-Z, a-z, 0-9, '_' and '-'")
+	}
+	viewer, sub := "anon:"+in.ViewerID, false
 	if p := principal(r); p != nil {
 		viewer = "user:" + p.User.ID
-	} else {
-		if !viewerIDRE.MatchString(in.ViewerID) {
-			return errBadRequest("viewer_id", "viewer_id must be 8 to 64 characters from A-Z, a-z, 0-9, '_' and '-'")
-		}
-		viewer = "anon:" + in.ViewerID
 	}
 	brk := r.PathValue("id")
+	// An impression counts only for a player that is watching: its
+	// heartbeats are counted on the break's channel (so one script cannot
+	// invent viewers, and the network cap on heartbeats holds here too).
+	if err := a.watchingBreak(r, brk, in.ViewerID); err != nil {
+		return err
+	}
 	if p := principal(r); p != nil {
 		sub = a.isSubscriberOfBreak(r, brk, p.User.ID)
 	}
@@ -782,6 +786,24 @@ func (a *API) adImpression(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// watchingBreak refuses an impression from a viewer id whose heartbeats are
+// not counted on the channel of the break.
+func (a *API) watchingBreak(r *http.Request, breakID, viewerID string) error {
+	b, err := a.cfg.MoneyStore.AdBreakByID(r.Context(), breakID)
+	if err != nil {
+		return err
+	}
+	ch, err := a.cfg.MoneyStore.ChannelByID(r.Context(), b.ChannelID)
+	if err != nil {
+		return err
+	}
+	if a.cfg.Viewers == nil || !a.cfg.Viewers.Watching(ch.Slug, viewerID) {
+		return &Error{Status: http.StatusConflict, Code: "not_watching",
+			Message: "impressions count only for a player that is watching the channel: send heartbeats with this viewer_id first"}
+	}
 	return nil
 }
 

@@ -141,6 +141,20 @@ func (v *Viewers) Beat(slug, viewerID, network string) error {
 	return nil
 }
 
+// Watching reports whether viewerID is counted on the channel's broadcast:
+// its heartbeats arrive (within the window) and were not refused.
+func (v *Viewers) Watching(slug, viewerID string) bool {
+	now := v.now()
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	a := v.bySlug[slug]
+	if a == nil {
+		return false
+	}
+	seen, ok := a.seen[viewerID]
+	return ok && now.Sub(seen.at) <= v.cfg.Window
+}
+
 // Count returns the channel's current viewers and whether it is live.
 func (v *Viewers) Count(slug string) (int, bool) {
 	v.mu.Lock()

@@ -130,3 +130,29 @@ func TestViewersCountAtMostMaxPerNetworkIDsFromOneNetwork(t *testing.T) {
 		t.Errorf("after the prune the network has room again: %v", err)
 	}
 }
+
+func TestViewersWatchingIsACountedIDInsideTheWindow(t *testing.T) {
+	c := newClock()
+	v := NewViewers(ViewersConfig{Store: openStore(t), Window: 30 * time.Second, MaxPerNetwork: 1})
+	v.now = c.now
+	if v.Watching("x", "viewer-a") {
+		t.Error("watching a channel that is not live")
+	}
+	v.Start(live.BroadcastInfo{Slug: "x", BroadcastID: "b"})
+	v.Beat("x", "viewer-a", "net") //nolint:errcheck
+	v.Beat("x", "viewer-b", "net") //nolint:errcheck // refused: the network is full
+	switch {
+	case !v.Watching("x", "viewer-a"):
+		t.Error("a counted viewer is not watching")
+	case v.Watching("x", "viewer-b"):
+		t.Error("a refused viewer is watching")
+	case v.Watching("x", "never-beat"):
+		t.Error("an id that never sent a heartbeat is watching")
+	case v.Watching("other", "viewer-a"):
+		t.Error("watching counts on another channel")
+	}
+	c.advance(31 * time.Second) // past the window, before any prune
+	if v.Watching("x", "viewer-a") {
+		t.Error("a viewer silent for longer than the window is still watching")
+	}
+}

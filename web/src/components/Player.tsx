@@ -27,6 +27,12 @@ export interface PlayerProps {
   /** onTrouble fires when the stream ends or cannot be played; the page rechecks the channel. */
   onTrouble?: (reason: string) => void;
   label?: string;
+  /**
+   * playhead is filled with a function telling the program date-time (unix
+   * ms) of the frame on screen, from hls.js's PROGRAM-DATE-TIME mapping;
+   * it answers undefined where the browser plays HLS natively.
+   */
+  playhead?: { current: (() => number | undefined) | null };
 }
 
 type State = 'loading' | 'playing' | 'paused' | 'buffering' | 'error';
@@ -54,6 +60,15 @@ export function Player(p: PlayerProps) {
   const wrap = useRef<HTMLDivElement>(null);
   const video = useRef<HTMLVideoElement>(null);
   const hlsRef = useRef<Hls | null>(null);
+  useEffect(() => {
+    const ref = p.playhead;
+    if (!ref) return;
+    ref.current = () => {
+      const d = hlsRef.current?.playingDate;
+      return d && Number.isFinite(d.getTime()) ? d.getTime() : undefined;
+    };
+    return () => { ref.current = null; };
+  }, [p.playhead]);
   const menuRef = useRef<HTMLUListElement>(null);
   const [state, setState] = useState<State>('loading');
   const [mode, setMode] = useState<'hls' | 'native' | ''>('');

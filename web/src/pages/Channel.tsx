@@ -11,9 +11,13 @@ import { useSession, useToasts } from '../lib/session';
 import type { Channel, User } from '../lib/types';
 import type { ChatClient } from '../lib/chat';
 
+import { Player } from '../components/Player';
+import { Avatar, EmptyState, ErrorState, LiveBadge, Thumb } from '../components/ui';
+import * as I from '../components/icons';
+
 /**
  * playheadOf tells the program date-time (unix ms) of what the video shows
- * now: exact where the browser plays HLS itself (getStartDate carries the
+ * now, where hls.js does not: exact where the browser plays HLS itself (getStartDate carries the
  * playlist's PROGRAM-DATE-TIME), else estimated from how far the playhead
  * is behind the live edge. Undefined when the video is not playing live.
  */
@@ -27,10 +31,6 @@ function playheadOf(v: HTMLVideoElement | null | undefined): number | undefined 
   const behind = s.end(s.length - 1) - v.currentTime;
   return behind >= 0 && behind < 60 ? Date.now() - behind * 1000 : undefined;
 }
-import { Player } from '../components/Player';
-import { Avatar, EmptyState, ErrorState, LiveBadge, Thumb } from '../components/ui';
-import * as I from '../components/icons';
-
 const HEARTBEAT_MS = 15_000;
 
 /**
@@ -176,11 +176,12 @@ export function ChannelPage({ slug }: { slug: string }) {
   const room = useRoom(slug, extras);
   const money = useMoney(extras);
   const shell = useRef<HTMLDivElement>(null);
+  const playhead = useRef<(() => number | undefined) | null>(null);
   // Messages, votes, questions and reactions carry the viewer's playhead.
   useEffect(() => {
     const c = room.client;
     if (!c) return;
-    c.setPlayhead(() => playheadOf(shell.current?.querySelector('video')));
+    c.setPlayhead(() => playhead.current?.() ?? playheadOf(shell.current?.querySelector('video')));
     return () => c.setPlayhead(undefined);
   }, [room.client]);
 
@@ -204,7 +205,7 @@ export function ChannelPage({ slug }: { slug: string }) {
       <div class="watch-main">
         <div class="player-shell" ref={shell}>
           {!ch || ch.live ? (
-            <Player src={src} theater={theater} onTheater={toggleTheater}
+            <Player src={src} theater={theater} onTheater={toggleTheater} playhead={playhead}
               label={`${ch?.display_name ?? slug} live video`}
               onPlayingChange={setPlaying}
               onFirstFrame={() => setFramed(true)}

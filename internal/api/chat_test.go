@@ -122,7 +122,7 @@ func TestModerationEndpointsCheckOwnership(t *testing.T) {
 		if r := other.get(t, "/api/v1/channels/modded/audit"); r.status != 403 {
 			t.Errorf("moderator reads the audit log = %s", r)
 		}
-		log := want(t, owner.get(t, "/api/v1/channels/modded/audit"), 200).json(t)["entries"].([]any)
+		log := want(t, owner.get(t, "/api/v1/channels/modded/audit"), 200).json(t)["items"].([]any)
 		// Newest first: the moderator's term change, then the appointment.
 		if len(log) != 2 || log[0].(map[string]any)["action"] != "term.set" || log[1].(map[string]any)["action"] != "mod.add" {
 			t.Errorf("audit = %v", log)
@@ -134,10 +134,10 @@ func TestModerationEndpointsCheckOwnership(t *testing.T) {
 		if r := owner.do(t, req{method: "PUT", path: "/api/v1/admin/blocked-terms", body: map[string]string{"term": "x", "action": "block"}}); r.status != 403 {
 			t.Errorf("non-admin server terms = %s", r)
 		}
-		if r := ts.anon().get(t, "/api/v1/broadcasts/none/events?after=garbage"); r.status != 400 {
+		if r := ts.anon().get(t, "/api/v1/broadcasts/none/events?cursor=garbage"); r.status != 400 {
 			t.Errorf("bad cursor = %s", r)
 		}
-		if r := want(t, ts.anon().get(t, "/api/v1/broadcasts/none/events"), 200).json(t); len(r["events"].([]any)) != 0 {
+		if r := want(t, ts.anon().get(t, "/api/v1/broadcasts/none/events"), 200).json(t); len(r["items"].([]any)) != 0 {
 			t.Errorf("events of no broadcast = %v", r)
 		}
 	})

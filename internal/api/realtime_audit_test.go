@@ -9,7 +9,7 @@ func TestBlockedTermChangesAreInTheOwnersAuditLog(t *testing.T) {
 		owner.createChannel(t, "termed", "games")
 		want(t, owner.do(t, req{method: "PUT", path: "/api/v1/channels/termed/blocked-terms", body: map[string]string{"term": "spoiler", "action": "hold"}}), 204)
 		want(t, owner.do(t, req{method: "DELETE", path: "/api/v1/channels/termed/blocked-terms?term=spoiler"}), 204)
-		log := want(t, owner.get(t, "/api/v1/channels/termed/audit"), 200).json(t)["entries"].([]any)
+		log := want(t, owner.get(t, "/api/v1/channels/termed/audit"), 200).json(t)["items"].([]any)
 		actions := []string{}
 		for _, e := range log {
 			m := e.(map[string]any)

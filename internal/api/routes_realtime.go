@@ -197,15 +197,15 @@ func (a *API) auditLog(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	page, err := pageParams(r)
+	pg, err := pageParams(r)
 	if err != nil {
 		return err
 	}
-	entries, next, err := a.cfg.Store.AuditLog(r.Context(), ch.ID, page)
+	entries, next, err := a.cfg.Store.AuditLog(r.Context(), ch.ID, pg)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"entries": entries, "next": next})
+	writeJSON(w, http.StatusOK, page[store.AuditEntry]{Items: entries, NextCursor: next})
 	return nil
 }
 
@@ -326,13 +326,13 @@ func (a *API) broadcastEvents(w http.ResponseWriter, r *http.Request) error {
 		limit = n
 	}
 	afterMS, afterSeq := int64(-2), int64(0)
-	if c := r.URL.Query().Get("after"); c != "" {
+	if c := r.URL.Query().Get("cursor"); c != "" {
 		ms, seq, ok := strings.Cut(c, ".")
 		var err1, err2 error
 		afterMS, err1 = strconv.ParseInt(ms, 10, 64)
 		afterSeq, err2 = strconv.ParseInt(seq, 10, 64)
 		if !ok || err1 != nil || err2 != nil {
-			return errBadRequest("after", "after must be a cursor from this listing")
+			return errBadRequest("cursor", "cursor is not a cursor from this listing; start again without one")
 		}
 	}
 	evs, err := a.cfg.Store.BroadcastEvents(r.Context(), id, afterMS, afterSeq, limit)
@@ -351,7 +351,7 @@ func (a *API) broadcastEvents(w http.ResponseWriter, r *http.Request) error {
 		last := evs[len(evs)-1]
 		next = strconv.FormatInt(last.MediaMS, 10) + "." + strconv.FormatInt(last.Seq, 10)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"events": out, "next": next})
+	writeJSON(w, http.StatusOK, page[jsonRaw]{Items: out, NextCursor: next})
 	return nil
 }
 

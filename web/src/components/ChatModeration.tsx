@@ -410,9 +410,9 @@ function AuditLog({ slug, names, me, refresh }: { slug: string; names: Record<st
     try {
       const page = await api.audit(slug, cursor);
       if (n !== seq.current) return;
-      const got = page.entries ?? [];
+      const got = page.items ?? [];
       setEntries((cur) => (cursor ? [...(cur ?? []), ...got.filter((e) => !(cur ?? []).some((x) => x.id === e.id))] : got));
-      setNext(page.next ?? '');
+      setNext(page.next_cursor ?? '');
       setError(null);
     } catch (e) {
       if (n === seq.current) setError(e);

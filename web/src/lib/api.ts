@@ -168,7 +168,7 @@ export class Client {
   blockedTerms(slug: string) { return this.get<{ terms: BlockedTerm[]; server_terms: BlockedTerm[] }>(`/channels/${enc(slug)}/blocked-terms`); }
   putBlockedTerm(slug: string, term: string, action: BlockedTerm['action']) { return this.put<void>(`/channels/${enc(slug)}/blocked-terms`, { term, action }); }
   deleteBlockedTerm(slug: string, term: string) { return this.del<void>(`/channels/${enc(slug)}/blocked-terms${qs({ term })}`); }
-  audit(slug: string, cursor?: string) { return this.get<{ entries: AuditEntry[]; next?: string }>(`/channels/${enc(slug)}/audit`, { cursor }); }
+  audit(slug: string, cursor?: string) { return this.get<{ items: AuditEntry[]; next_cursor?: string }>(`/channels/${enc(slug)}/audit`, { cursor }); }
 
   webhooks(slug: string) { return this.get<Page<Webhook>>(`/channels/${enc(slug)}/webhooks`); }
   createWebhook(slug: string, url: string, events: string[]) { return this.post<Webhook & { secret: string }>(`/channels/${enc(slug)}/webhooks`, { url, events }); }

@@ -35,13 +35,21 @@ const (
 	MaxFrameRate  = 120
 )
 
-// presets lists the presets each encoder accepts; the first is the default
-// used when Ladder.Preset is empty. h264_vaapi has no presets.
-var presets = map[string][]string{
-	EncoderX264:  {"superfast", "ultrafast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow", "placebo"},
-	EncoderNVENC: {"p4", "p1", "p2", "p3", "p5", "p6", "p7"},
-	EncoderVAAPI: {""},
-	EncoderQSV:   {"veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow"},
+// presets lists the presets an encoder accepts; the first is the default
+// used when Ladder.Preset is empty. h264_vaapi has no presets. A function,
+// not a package map, so no caller can change the table.
+func presets(encoder string) ([]string, bool) {
+	switch encoder {
+	case EncoderX264:
+		return []string{"superfast", "ultrafast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow", "placebo"}, true
+	case EncoderNVENC:
+		return []string{"p4", "p1", "p2", "p3", "p5", "p6", "p7"}, true
+	case EncoderVAAPI:
+		return []string{""}, true
+	case EncoderQSV:
+		return []string{"veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow"}, true
+	}
+	return nil, false
 }
 
 // Rendition is one rung of the ladder.
@@ -137,7 +145,7 @@ func (l Ladder) Validate() error {
 	if passthrough > 1 {
 		return fmt.Errorf("ladder: %d passthrough renditions, want at most 1", passthrough)
 	}
-	known, ok := presets[l.encoder()]
+	known, ok := presets(l.encoder())
 	if !ok {
 		return fmt.Errorf("ladder: unknown encoder %q (want %s, %s, %s or %s)",
 			l.Encoder, EncoderX264, EncoderNVENC, EncoderVAAPI, EncoderQSV)
@@ -206,7 +214,7 @@ func (l Ladder) preset() string {
 	if l.Preset != "" {
 		return l.Preset
 	}
-	if p, ok := presets[l.encoder()]; ok {
+	if p, ok := presets(l.encoder()); ok {
 		return p[0]
 	}
 	return ""

@@ -13,42 +13,84 @@ const (
 	flvAudioAAC  = 10
 )
 
-var flvVideoCodecs = map[uint32]string{
-	2:  "Sorenson Spark (H.263)",
-	3:  "Screen Video",
-	4:  "On2 VP6",
-	5:  "On2 VP6 with alpha",
-	6:  "Screen Video v2",
-	7:  "H.264",
-	12: "H.265/HEVC (legacy FLV id 12)",
+// flvVideoCodec names an FLV VIDEODATA CodecID (a function, not a map, so
+// the table cannot change).
+func flvVideoCodec(id uint32) (string, bool) {
+	switch id {
+	case 2:
+		return "Sorenson Spark (H.263)", true
+	case 3:
+		return "Screen Video", true
+	case 4:
+		return "On2 VP6", true
+	case 5:
+		return "On2 VP6 with alpha", true
+	case 6:
+		return "Screen Video v2", true
+	case 7:
+		return "H.264", true
+	case 12:
+		return "H.265/HEVC (legacy FLV id 12)", true
+	}
+	return "", false
 }
 
-var flvAudioCodecs = map[uint32]string{
-	1:  "ADPCM",
-	2:  "MP3",
-	3:  "PCM (little endian)",
-	4:  "Nellymoser 16 kHz",
-	5:  "Nellymoser 8 kHz",
-	6:  "Nellymoser",
-	7:  "G.711 A-law",
-	8:  "G.711 mu-law",
-	10: "AAC",
-	11: "Speex",
-	14: "MP3 8 kHz",
+// flvAudioCodec names an FLV AUDIODATA SoundFormat.
+func flvAudioCodec(id uint32) (string, bool) {
+	switch id {
+	case 1:
+		return "ADPCM", true
+	case 2:
+		return "MP3", true
+	case 3:
+		return "PCM (little endian)", true
+	case 4:
+		return "Nellymoser 16 kHz", true
+	case 5:
+		return "Nellymoser 8 kHz", true
+	case 6:
+		return "Nellymoser", true
+	case 7:
+		return "G.711 A-law", true
+	case 8:
+		return "G.711 mu-law", true
+	case 10:
+		return "AAC", true
+	case 11:
+		return "Speex", true
+	case 14:
+		return "MP3 8 kHz", true
+	}
+	return "", false
 }
 
-var fourCCCodecs = map[message.FourCC]string{
-	message.FourCCAVC:  "H.264",
-	message.FourCCHEVC: "H.265/HEVC",
-	message.FourCCAV1:  "AV1",
-	message.FourCCVP9:  "VP9",
-	message.FourCCMP4A: "AAC",
-	message.FourCCOpus: "Opus",
-	message.FourCCFLAC: "FLAC",
-	message.FourCCAC3:  "AC-3",
-	message.FourCCMP3:  "MP3",
-	fourCC("ec-3"):     "E-AC-3",
-	fourCC("vp08"):     "VP8",
+// fourCCCodec names an Enhanced-RTMP FourCC we recognise.
+func fourCCCodec(id message.FourCC) (string, bool) {
+	switch id {
+	case message.FourCCAVC:
+		return "H.264", true
+	case message.FourCCHEVC:
+		return "H.265/HEVC", true
+	case message.FourCCAV1:
+		return "AV1", true
+	case message.FourCCVP9:
+		return "VP9", true
+	case message.FourCCMP4A:
+		return "AAC", true
+	case message.FourCCOpus:
+		return "Opus", true
+	case message.FourCCFLAC:
+		return "FLAC", true
+	case message.FourCCAC3:
+		return "AC-3", true
+	case message.FourCCMP3:
+		return "MP3", true
+	case fourCC("ec-3"):
+		return "E-AC-3", true
+	case fourCC("vp08"):
+		return "VP8", true
+	}
+	return "", false
 }
 
 func fourCC(s string) message.FourCC {
@@ -57,7 +99,7 @@ func fourCC(s string) message.FourCC {
 
 // fourCCName names a FourCC, falling back to its printable text.
 func fourCCName(f message.FourCC) string {
-	if n, ok := fourCCCodecs[f]; ok {
+	if n, ok := fourCCCodec(f); ok {
 		return n
 	}
 	b := []byte{byte(f >> 24), byte(f >> 16), byte(f >> 8), byte(f)}
@@ -70,14 +112,14 @@ func fourCCName(f message.FourCC) string {
 }
 
 func videoCodecName(id uint32) string {
-	if n, ok := flvVideoCodecs[id]; ok {
+	if n, ok := flvVideoCodec(id); ok {
 		return n
 	}
 	return fmt.Sprintf("FLV video codec id %d", id)
 }
 
 func audioCodecName(id uint32) string {
-	if n, ok := flvAudioCodecs[id]; ok {
+	if n, ok := flvAudioCodec(id); ok {
 		return n
 	}
 	return fmt.Sprintf("FLV audio codec id %d", id)
@@ -95,15 +137,15 @@ const (
 // classifyMetaVideo judges onMetaData's videocodecid (a number: FLV id or
 // Enhanced-RTMP FourCC; some encoders send a string).
 func classifyMetaVideo(v any) (codecVerdict, string) {
-	return classifyMetaCodec(v, flvVideoH264, message.FourCCAVC, flvVideoCodecs, []string{"avc1", "h264"})
+	return classifyMetaCodec(v, flvVideoH264, message.FourCCAVC, flvVideoCodec, []string{"avc1", "h264"})
 }
 
 // classifyMetaAudio judges onMetaData's audiocodecid.
 func classifyMetaAudio(v any) (codecVerdict, string) {
-	return classifyMetaCodec(v, flvAudioAAC, message.FourCCMP4A, flvAudioCodecs, []string{"mp4a", "aac"})
+	return classifyMetaCodec(v, flvAudioAAC, message.FourCCMP4A, flvAudioCodec, []string{"mp4a", "aac"})
 }
 
-func classifyMetaCodec(v any, okID uint32, okFourCC message.FourCC, known map[uint32]string,
+func classifyMetaCodec(v any, okID uint32, okFourCC message.FourCC, known func(uint32) (string, bool),
 	okNames []string,
 ) (codecVerdict, string) {
 	switch v := v.(type) {
@@ -115,10 +157,11 @@ func classifyMetaCodec(v any, okID uint32, okFourCC message.FourCC, known map[ui
 		switch {
 		case id == okID || message.FourCC(id) == okFourCC:
 			return verdictOK, ""
-		case known[id] != "":
-			return verdictRefused, known[id]
 		}
-		if n, ok := fourCCCodecs[message.FourCC(id)]; ok {
+		if n, ok := known(id); ok {
+			return verdictRefused, n
+		}
+		if n, ok := fourCCCodec(message.FourCC(id)); ok {
 			return verdictRefused, n
 		}
 	case string:
@@ -129,7 +172,7 @@ func classifyMetaCodec(v any, okID uint32, okFourCC message.FourCC, known map[ui
 		}
 		// A string of a FourCC we know is unsupported ("hvc1", "Opus"...).
 		if len(v) == 4 {
-			if n, ok := fourCCCodecs[fourCC(v)]; ok {
+			if n, ok := fourCCCodec(fourCC(v)); ok {
 				return verdictRefused, n
 			}
 		}

@@ -464,8 +464,19 @@ func (s smallReadBuffer) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	pending, _ := brw.Reader.Peek(brw.Reader.Buffered()) // bytes the client sent after its request
-	rd := bufio.NewReaderSize(io.MultiReader(bytes.NewReader(bytes.Clone(pending)), conn), 1024)
+	// Bytes the client sent after its request (a client may send its first
+	// frame without waiting for the 101) must sit in the new reader's
+	// buffer, not behind it: coder/websocket keeps only what is buffered
+	// (Peek(Buffered())) and resets the reader onto the bare connection.
+	buffered, _ := brw.Reader.Peek(brw.Reader.Buffered()) // cannot fail: it is all buffered
+	pending := bytes.Clone(buffered)
+	rd := bufio.NewReaderSize(io.MultiReader(bytes.NewReader(pending), conn), max(1024, len(pending)))
+	if len(pending) > 0 {
+		if _, err := rd.Peek(len(pending)); err != nil { // served from pending alone: never blocks on conn
+			conn.Close()
+			return nil, nil, err
+		}
+	}
 	return conn, bufio.NewReadWriter(rd, brw.Writer), nil
 }
 

@@ -3,6 +3,7 @@ package api_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -264,5 +265,44 @@ func TestLadderSavedByAnAdminAppliesToTheNextBroadcast(t *testing.T) {
 	h := want(t, admin.get(t, "/api/v1/channels/laddered/health"), 200).json(t)
 	if ladder := h["ladder"].([]any); len(ladder) != 2 {
 		t.Errorf("health ladder = %v", ladder)
+	}
+}
+
+// TestSignedInViewersBehindOneAddressAreEachCounted: anonymous players from
+// one address count as a household (5), but signed-in viewers behind the
+// same address, as at an office all-hands, each count, up to a household
+// of their own devices.
+func TestSignedInViewersBehindOneAddressAreEachCounted(t *testing.T) {
+	requireFFmpeg(t)
+	ts := start(t, "")
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	defer cancel()
+	creator := ts.signUp(t, "allhands@example.com")
+	key := creator.createChannel(t, "all-hands", "networking")
+	pub, err := livetest.Publish(ctx, "", livetest.Source{Width: 320, Height: 240, FPS: 15}, "rtmp://"+ts.srv.RTMPAddr()+"/live/"+key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pub.Kill()
+	anon := ts.anon()
+	waitFor(t, 20*time.Second, "the channel to be live", func() bool {
+		return want(t, anon.get(t, "/api/v1/channels/all-hands"), 200).json(t)["live"] == true
+	})
+	beat := func(c *client, id string) {
+		want(t, c.do(t, req{method: "POST", path: "/api/v1/channels/all-hands/heartbeat", body: `{"viewer_id":"` + id + `"}`, contentType: "text/plain"}), 204)
+	}
+	for i := range 8 {
+		beat(anon, fmt.Sprintf("anon-player-%d", i))
+	}
+	staff := make([]*client, 4)
+	for i := range staff {
+		staff[i] = ts.signUp(t, fmt.Sprintf("staff%d@example.com", i))
+		beat(staff[i], fmt.Sprintf("staff-player-%d", i))
+	}
+	for i := range 8 { // one account's many tabs are still one household
+		beat(staff[0], fmt.Sprintf("staff0-tab-%d", i))
+	}
+	if v := want(t, anon.get(t, "/api/v1/channels/all-hands"), 200).json(t)["viewers"]; v != 5.0+4+4 {
+		t.Errorf("viewers = %v, want 5 anonymous + 4 signed-in + 4 more tabs of one account", v)
 	}
 }

@@ -16,8 +16,9 @@ var viewerIDRE = regexp.MustCompile(`^[A-Za-z0-9_-]{8,64}$`)
 // heartbeat counts a player as a viewer for the next 30 s. It needs no
 // sign-in and no CSRF token: it changes no one's data, and a forged one can
 // do no more than the rate limit allows. text/plain bodies are accepted so
-// that players can use navigator.sendBeacon. One network counts as at most
-// a household of viewers (channel.ViewersConfig.MaxPerNetwork): further ids
+// that players can use navigator.sendBeacon. One network of anonymous
+// players, or one signed-in account, counts as at most a household of
+// viewers (channel.ViewersConfig.MaxPerNetwork): further ids
 // get 204 like the others but are not counted, so a script learns nothing.
 // A channel not live on this node gets 404.
 func (a *API) heartbeat(w http.ResponseWriter, r *http.Request) error {
@@ -25,7 +26,13 @@ func (a *API) heartbeat(w http.ResponseWriter, r *http.Request) error {
 	if err := store.ValidateSlug(slug); err != nil {
 		return errBadRequest("slug", "%s", err.Error())
 	}
+	// A signed-in viewer is its own "network": an office or a campus behind
+	// one address (an all-hands, a class) counts every signed-in person,
+	// while anonymous players from one address count as a household.
 	network := a.clientKey(r)
+	if p := principal(r); p != nil {
+		network = "user:" + p.User.ID
+	}
 	if d, ok := a.heartbeats.Take(network); !ok {
 		return &Error{Status: http.StatusTooManyRequests, Code: "rate_limited",
 			Message: "too many heartbeats from your network; send one every 15 s", RetryAfter: d}

@@ -88,45 +88,20 @@ func (s *Store) NotifyFollowers(ctx context.Context, kind, channelID, broadcastI
 // Notifications returns the user's notifications, newest first, a page at a
 // time, and how many are unread in all.
 func (s *Store) Notifications(ctx context.Context, userID string, page Page) ([]Notification, string, int, error) {
-	limit, err := page.limit()
+	out, next, err := newestFirst(ctx, s.db, "notifications",
+		`SELECT id, kind, channel_id, broadcast_id, created_at, read_at FROM notifications WHERE user_id = $1`,
+		"created_at", "id", userID, page,
+		func(r rowScanner) (Notification, error) {
+			var n Notification
+			var created int64
+			var read sql.NullInt64
+			err := r.Scan(&n.ID, &n.Kind, &n.ChannelID, &n.BroadcastID, &created, &read)
+			n.CreatedAt, n.Read = fromMillis(created), read.Valid
+			return n, err
+		},
+		func(n Notification) timeCursor { return timeCursor{T: toMillis(n.CreatedAt), ID: n.ID} })
 	if err != nil {
 		return nil, "", 0, err
-	}
-	args := []any{userID, limit + 1}
-	cond := ""
-	if page.After != "" {
-		var c timeCursor
-		if err := decodeCursor(page.After, &c); err != nil {
-			return nil, "", 0, err
-		}
-		args = append(args, c.T, c.ID)
-		cond = ` AND (created_at < $3 OR (created_at = $3 AND id < $4))`
-	}
-	rows, err := s.db.QueryContext(ctx, `SELECT id, kind, channel_id, broadcast_id, created_at, read_at
-		FROM notifications WHERE user_id = $1`+cond+` ORDER BY created_at DESC, id DESC LIMIT $2`, args...)
-	if err != nil {
-		return nil, "", 0, fmt.Errorf("notifications: %w", err)
-	}
-	defer rows.Close()
-	out := []Notification{}
-	for rows.Next() {
-		var n Notification
-		var created int64
-		var read sql.NullInt64
-		if err := rows.Scan(&n.ID, &n.Kind, &n.ChannelID, &n.BroadcastID, &created, &read); err != nil {
-			return nil, "", 0, fmt.Errorf("notifications: %w", err)
-		}
-		n.CreatedAt, n.Read = fromMillis(created), read.Valid
-		out = append(out, n)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, "", 0, fmt.Errorf("notifications: %w", err)
-	}
-	next := ""
-	if len(out) > limit {
-		out = out[:limit]
-		last := out[limit-1]
-		next = encodeCursor(timeCursor{T: toMillis(last.CreatedAt), ID: last.ID})
 	}
 	var unread int
 	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM notifications WHERE user_id = $1 AND read_at IS NULL`,

@@ -1,6 +1,8 @@
 package store
 
 import (
+	"context"
+	"database/sql"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -50,4 +52,50 @@ func decodeCursor(s string, v any) error {
 		return fmt.Errorf("%w", fieldErr("cursor", "is not a cursor from this listing; start again without one"))
 	}
 	return nil
+}
+
+// newestFirst reads one page of a listing ordered newest first by timeCol,
+// then idCol. selectFrom is the query up to and including its WHERE
+// conditions, with the listing's key as $1; newestFirst adds the cursor
+// condition, the order and the limit. It returns the rows and the next
+// page's cursor ("" after the last page).
+func newestFirst[T any](ctx context.Context, db *sql.DB, what, selectFrom, timeCol, idCol, key string, page Page,
+	scan func(rowScanner) (T, error), cursorOf func(T) timeCursor,
+) ([]T, string, error) {
+	limit, err := page.limit()
+	if err != nil {
+		return nil, "", err
+	}
+	args := []any{key, limit + 1}
+	cond := ""
+	if page.After != "" {
+		var c timeCursor
+		if err := decodeCursor(page.After, &c); err != nil {
+			return nil, "", err
+		}
+		args = append(args, c.T, c.ID)
+		cond = fmt.Sprintf(` AND (%[1]s < $3 OR (%[1]s = $3 AND %[2]s < $4))`, timeCol, idCol)
+	}
+	rows, err := db.QueryContext(ctx, selectFrom+cond+` ORDER BY `+timeCol+` DESC, `+idCol+` DESC LIMIT $2`, args...)
+	if err != nil {
+		return nil, "", fmt.Errorf("%s: %w", what, err)
+	}
+	defer rows.Close()
+	out := []T{}
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, "", fmt.Errorf("%s: %w", what, err)
+		}
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, "", fmt.Errorf("%s: %w", what, err)
+	}
+	next := ""
+	if len(out) > limit {
+		out = out[:limit]
+		next = encodeCursor(cursorOf(out[limit-1]))
+	}
+	return out, next, nil
 }

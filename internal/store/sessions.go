@@ -212,44 +212,9 @@ func scanSession(r rowScanner) (Session, error) {
 // ListSessionsPage returns the channel's sessions newest first, a page at a
 // time.
 func (s *Store) ListSessionsPage(ctx context.Context, channelID string, page Page) ([]Session, string, error) {
-	limit, err := page.limit()
-	if err != nil {
-		return nil, "", err
-	}
-	args := []any{channelID, limit + 1}
-	cond := ""
-	if page.After != "" {
-		var c timeCursor
-		if err := decodeCursor(page.After, &c); err != nil {
-			return nil, "", err
-		}
-		args = append(args, c.T, c.ID)
-		cond = ` AND (started_at < $3 OR (started_at = $3 AND id < $4))`
-	}
-	rows, err := s.db.QueryContext(ctx, `SELECT `+sessionColumns+` FROM live_sessions WHERE channel_id = $1`+cond+
-		` ORDER BY started_at DESC, id DESC LIMIT $2`, args...)
-	if err != nil {
-		return nil, "", fmt.Errorf("list sessions of channel %q: %w", channelID, err)
-	}
-	defer rows.Close()
-	out := []Session{}
-	for rows.Next() {
-		sess, err := scanSession(rows)
-		if err != nil {
-			return nil, "", fmt.Errorf("list sessions of channel %q: %w", channelID, err)
-		}
-		out = append(out, sess)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, "", fmt.Errorf("list sessions of channel %q: %w", channelID, err)
-	}
-	next := ""
-	if len(out) > limit {
-		out = out[:limit]
-		last := out[limit-1]
-		next = encodeCursor(timeCursor{T: toMillis(last.StartedAt), ID: last.ID})
-	}
-	return out, next, nil
+	return newestFirst(ctx, s.db, fmt.Sprintf("list sessions of channel %q", channelID),
+		`SELECT `+sessionColumns+` FROM live_sessions WHERE channel_id = $1`, "started_at", "id", channelID, page,
+		scanSession, func(sess Session) timeCursor { return timeCursor{T: toMillis(sess.StartedAt), ID: sess.ID} })
 }
 
 // LastEndedSession returns the channel's most recent ended session, or

@@ -294,44 +294,10 @@ func (s *Store) Deliveries(ctx context.Context, webhookID string, limit int) ([]
 // DeliveriesPage returns the webhook's deliveries newest first, a page at a
 // time, with the cursor of the next page ("" after the last).
 func (s *Store) DeliveriesPage(ctx context.Context, webhookID string, page Page) ([]Delivery, string, error) {
-	limit, err := page.limit()
-	if err != nil {
-		return nil, "", err
-	}
-	args := []any{webhookID, limit + 1}
-	cond := ""
-	if page.After != "" {
-		var c timeCursor
-		if err := decodeCursor(page.After, &c); err != nil {
-			return nil, "", err
-		}
-		args = append(args, c.T, c.ID)
-		cond = ` AND (d.created_at < $3 OR (d.created_at = $3 AND d.id < $4))`
-	}
-	rows, err := s.db.QueryContext(ctx, `SELECT `+deliveryColumns+` FROM webhook_deliveries d
-		WHERE d.webhook_id = $1`+cond+` ORDER BY d.created_at DESC, d.id DESC LIMIT $2`, args...)
-	if err != nil {
-		return nil, "", fmt.Errorf("deliveries: %w", err)
-	}
-	defer rows.Close()
-	out := []Delivery{}
-	for rows.Next() {
-		d, err := scanDelivery(rows)
-		if err != nil {
-			return nil, "", fmt.Errorf("deliveries: %w", err)
-		}
-		out = append(out, d)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, "", fmt.Errorf("deliveries: %w", err)
-	}
-	next := ""
-	if len(out) > limit {
-		out = out[:limit]
-		last := out[limit-1]
-		next = encodeCursor(timeCursor{T: toMillis(last.CreatedAt), ID: last.ID})
-	}
-	return out, next, nil
+	return newestFirst(ctx, s.db, "deliveries", `SELECT `+deliveryColumns+` FROM webhook_deliveries d WHERE d.webhook_id = $1`,
+		"d.created_at", "d.id", webhookID, page,
+		func(r rowScanner) (Delivery, error) { return scanDelivery(r) },
+		func(d Delivery) timeCursor { return timeCursor{T: toMillis(d.CreatedAt), ID: d.ID} })
 }
 
 // PruneDeliveries deletes finished deliveries last updated before cutoff.

@@ -154,6 +154,21 @@ func feed(p *Publication, first, n int) {
 	}
 }
 
+// goLive publishes channel "chan" with a 640x360 source and feeds it ten
+// frames, so its broadcast is on the air.
+func (r *testRig) goLive(t *testing.T) *Publication {
+	t.Helper()
+	p, err := r.m.Publish(context.Background(), "key-chan", testAddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Begin(testTracks(640, 360)); err != nil {
+		t.Fatal(err)
+	}
+	feed(p, 0, 10)
+	return p
+}
+
 func (r *testRig) get(t *testing.T, path string) (int, string) {
 	t.Helper()
 	res, err := http.Get(r.srv.URL + path)

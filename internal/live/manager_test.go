@@ -11,14 +11,7 @@ import (
 func TestReconnectDuringTeardownStartsANewBroadcast(t *testing.T) {
 	r := startManager(t, Config{})
 	r.store.endHold, r.store.ending = make(chan struct{}), make(chan struct{}, 1)
-	p, err := r.m.Publish(context.Background(), "key-chan", testAddr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := p.Begin(testTracks(640, 360)); err != nil {
-		t.Fatal(err)
-	}
-	feed(p, 0, 10)
+	p := r.goLive(t)
 	first, _ := r.m.StatusOf("chan")
 
 	ended := make(chan struct{})
@@ -56,14 +49,7 @@ func TestFailedReconnectsDoNotExtendTheGraceWindow(t *testing.T) {
 	const grace = 600 * time.Millisecond
 	r := startManager(t, Config{Grace: grace})
 	ctx := context.Background()
-	p, err := r.m.Publish(ctx, "key-chan", testAddr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := p.Begin(testTracks(640, 360)); err != nil {
-		t.Fatal(err)
-	}
-	feed(p, 0, 10)
+	p := r.goLive(t)
 	dropped := time.Now()
 	p.End(errors.New("connection reset"))
 
@@ -92,14 +78,7 @@ func TestReconnectThatSendsMediaStartsAFreshGraceWindow(t *testing.T) {
 	const grace = 600 * time.Millisecond
 	r := startManager(t, Config{Grace: grace})
 	ctx := context.Background()
-	p, err := r.m.Publish(ctx, "key-chan", testAddr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := p.Begin(testTracks(640, 360)); err != nil {
-		t.Fatal(err)
-	}
-	feed(p, 0, 10)
+	p := r.goLive(t)
 	p.End(errors.New("connection reset"))
 	time.Sleep(grace / 2)
 	p2, err := r.m.Publish(ctx, "key-chan", testAddr)
@@ -124,14 +103,7 @@ func TestReconnectThatSendsMediaStartsAFreshGraceWindow(t *testing.T) {
 
 func TestKickClosesThePublication(t *testing.T) {
 	r := startManager(t, Config{})
-	p, err := r.m.Publish(context.Background(), "key-chan", testAddr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := p.Begin(testTracks(640, 360)); err != nil {
-		t.Fatal(err)
-	}
-	feed(p, 0, 10)
+	p := r.goLive(t)
 	select {
 	case <-p.Done():
 		t.Fatal("Done closed while live")

@@ -1,7 +1,6 @@
 package live
 
 import (
-	"context"
 	"fmt"
 	"slices"
 	"sort"
@@ -42,14 +41,7 @@ func scrape(t *testing.T, c prometheus.Collector, names ...string) []string {
 
 func TestMetricsReportCodecsResolutionAndOfflineChannels(t *testing.T) {
 	r := startManager(t, Config{})
-	p, err := r.m.Publish(context.Background(), "key-chan", testAddr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := p.Begin(testTracks(640, 360)); err != nil {
-		t.Fatal(err)
-	}
-	feed(p, 0, 10)
+	r.goLive(t)
 	got := scrape(t, NewCollector(r.m, r.store), "livehouse_channel_live", "livehouse_ingest_info")
 	want := []string{
 		`livehouse_channel_live{channel="chan",state="live"} 1`,

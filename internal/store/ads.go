@@ -227,29 +227,6 @@ func (s *Store) ClaimAdBreakEnd(ctx context.Context, id string, now time.Time) (
 	return true, nil
 }
 
-// AddImpression counts a viewer once per break while it runs; it reports
-// whether this viewer was new.
-func (s *Store) AddImpression(ctx context.Context, breakID, viewer string) (bool, error) {
-	added := false
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `INSERT INTO ad_impressions (break_id, viewer, created_at) VALUES ($1, $2, $3) ON CONFLICT (break_id, viewer) DO NOTHING`,
-			breakID, viewer, toMillis(s.now()))
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return nil
-		}
-		added = true
-		_, err = tx.ExecContext(ctx, `UPDATE ad_breaks SET impressions = impressions + 1 WHERE id = $1`, breakID)
-		return err
-	})
-	if err != nil {
-		return false, fmt.Errorf("add impression: %w", err)
-	}
-	return added, nil
-}
-
 // CreditAdBreak marks a break credited in its posting, at the impression
 // count the credit was computed from; a second credit fails.
 func CreditAdBreak(id string, impressions, coins int64) TxApply {
